@@ -1,0 +1,35 @@
+// Paths inside a service directory and the probes every control program
+// shares (is supervise running? read the status record).
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeStatus, Status } from './status';
+
+export const SUPERVISE_DIR = 'supervise';
+
+export function superviseFile(dir: string, name: 'lock' | 'control' | 'ok' | 'status' | 'status.new'): string {
+  return path.join(dir, SUPERVISE_DIR, name);
+}
+
+/**
+ * Opens supervise/ok for writing without blocking: succeeds exactly while a
+ * supervise holds it open for reading. Throws the system error otherwise
+ * (ENXIO: no supervise; ENOENT: never supervised).
+ */
+export function probeOk(dir: string): void {
+  const fd = fs.openSync(superviseFile(dir, 'ok'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  fs.closeSync(fd);
+}
+
+export function isSupervised(dir: string): boolean {
+  try {
+    probeOk(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads supervise/status; undefined if it is too short to be a record. */
+export function readStatus(dir: string): Status | undefined {
+  return decodeStatus(fs.readFileSync(superviseFile(dir, 'status')));
+}

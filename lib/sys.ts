@@ -1,0 +1,287 @@
+// The only module that talks to libc (through koffi): the system calls Node
+// lacks. Each wrapper throws a SysError carrying the errno code name.
+// koffi is loaded on first use, so programs that never need it never pay
+// for it.
+import os from 'node:os';
+import { SysError } from './errors';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type KoffiFn = (...args: unknown[]) => any;
+interface Koffi {
+  load(path: string): { func(sig: string): KoffiFn };
+  struct(name: string, def: Record<string, string>): unknown;
+  pointer(name: string, type: unknown): unknown;
+  opaque(name: string): unknown;
+  decode(ptr: unknown, type: string | unknown): any;
+  errno(): number;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NOCTTY = 0o400;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+export const RLIMIT = {
+  CPU: 0,
+  FSIZE: 1,
+  DATA: 2,
+  STACK: 3,
+  CORE: 4,
+  RSS: 5,
+  NPROC: 6,
+  NOFILE: 7,
+  MEMLOCK: 8,
+  AS: 9,
+  LOCKS: 10,
+  SIGPENDING: 11,
+  MSGQUEUE: 12,
+  NICE: 13,
+  RTPRIO: 14,
+  RTTIME: 15,
+} as const;
+
+/** A resource limit value; Infinity stands for RLIM_INFINITY. */
+export interface RLimit {
+  soft: number;
+  hard: number;
+}
+
+const RLIM_INFINITY = 18446744073709551615n;
+
+let errnoNames: Map<number, string> | undefined;
+export function errnoName(n: number): string {
+  if (!errnoNames) {
+    errnoNames = new Map();
+    for (const [name, value] of Object.entries(os.constants.errno)) {
+      if (!errnoNames.has(value)) errnoNames.set(value, name);
+    }
+  }
+  return errnoNames.get(n) ?? `E${n}`;
+}
+
+interface Libc {
+  koffi: Koffi;
+  execve: KoffiFn;
+  pipe2: KoffiFn;
+  mkfifo: KoffiFn;
+  flock: KoffiFn;
+  open: KoffiFn;
+  close: KoffiFn;
+  fcntl: KoffiFn;
+  dup2: KoffiFn;
+  getrlimit: KoffiFn;
+  setrlimit: KoffiFn;
+  getpwnam: KoffiFn;
+  setsid: KoffiFn;
+  setgroups: KoffiFn;
+  setgid: KoffiFn;
+  setuid: KoffiFn;
+  signal: KoffiFn;
+  sigprocmask: KoffiFn;
+  passwd: unknown;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const koffi = require('koffi') as Koffi;
+  const lib = koffi.load('libc.so.6');
+  koffi.struct('dt_rlimit', { rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
+  const passwd = koffi.struct('dt_passwd', {
+    pw_name: 'const char *',
+    pw_passwd: 'const char *',
+    pw_uid: 'uint32_t',
+    pw_gid: 'uint32_t',
+    pw_gecos: 'const char *',
+    pw_dir: 'const char *',
+    pw_shell: 'const char *',
+  });
+  libc = {
+    koffi,
+    passwd,
+    execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    mkfifo: lib.func('int mkfifo(const char *path, uint32_t mode)'),
+    flock: lib.func('int flock(int fd, int op)'),
+    open: lib.func('int open(const char *path, int flags, uint32_t mode)'),
+    close: lib.func('int close(int fd)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, long arg)'),
+    dup2: lib.func('int dup2(int oldfd, int newfd)'),
+    getrlimit: lib.func('int getrlimit(int resource, _Out_ dt_rlimit *rlim)'),
+    setrlimit: lib.func('int setrlimit(int resource, const dt_rlimit *rlim)'),
+    getpwnam: lib.func('void *getpwnam(const char *name)'),
+    setsid: lib.func('int setsid()'),
+    setgroups: lib.func('int setgroups(size_t size, const uint32_t *list)'),
+    setgid: lib.func('int setgid(uint32_t gid)'),
+    setuid: lib.func('int setuid(uint32_t uid)'),
+    signal: lib.func('void *signal(int sig, void *handler)'),
+    sigprocmask: lib.func('int sigprocmask(int how, const uint8_t *set, uint8_t *oldset)'),
+  };
+  return libc;
+}
+
+function check(result: number, syscall: string): number {
+  if (result < 0) {
+    const n = load().koffi.errno();
+    throw new SysError(errnoName(n), syscall, n);
+  }
+  return result;
+}
+
+/** Loads libc now (so that later calls allocate as little as possible). */
+export function preload(): void {
+  load();
+}
+
+export function open(path: string, flags: number, mode = 0o666): number {
+  return check(load().open(path, flags, mode), 'open');
+}
+
+export function close(fd: number): void {
+  check(load().close(fd), 'close');
+}
+
+export function pipe2(flags = O_CLOEXEC): [number, number] {
+  const fds = [0, 0];
+  check(load().pipe2(fds, flags), 'pipe2');
+  return [fds[0], fds[1]];
+}
+
+export function mkfifo(path: string, mode: number): void {
+  check(load().mkfifo(path, mode), 'mkfifo');
+}
+
+export function flock(fd: number, op: number): void {
+  check(load().flock(fd, op), 'flock');
+}
+
+export function fcntl(fd: number, cmd: number, arg = 0): number {
+  return check(load().fcntl(fd, cmd, arg), 'fcntl');
+}
+
+export function dup2(oldfd: number, newfd: number): void {
+  check(load().dup2(oldfd, newfd), 'dup2');
+}
+
+function fromRlim(v: number | bigint): number {
+  return BigInt(v) === RLIM_INFINITY ? Infinity : Number(v);
+}
+
+function toRlim(v: number): bigint {
+  return v === Infinity ? RLIM_INFINITY : BigInt(Math.floor(v));
+}
+
+export function getrlimit(resource: number): RLimit {
+  const out: { rlim_cur?: number | bigint; rlim_max?: number | bigint } = {};
+  check(load().getrlimit(resource, out), 'getrlimit');
+  return { soft: fromRlim(out.rlim_cur ?? 0), hard: fromRlim(out.rlim_max ?? 0) };
+}
+
+export function setrlimit(resource: number, limit: RLimit): void {
+  check(load().setrlimit(resource, { rlim_cur: toRlim(limit.soft), rlim_max: toRlim(limit.hard) }), 'setrlimit');
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+  dir: string;
+  shell: string;
+}
+
+/** getpwnam(3): the system account database (NSS included); undefined if unknown. */
+export function getpwnam(name: string): Account | undefined {
+  const c = load();
+  const p = c.getpwnam(name);
+  if (!p) return undefined;
+  const pw = c.koffi.decode(p, c.passwd) as {
+    pw_name: string;
+    pw_uid: number;
+    pw_gid: number;
+    pw_dir: string;
+    pw_shell: string;
+  };
+  return { name: pw.pw_name, uid: pw.pw_uid, gid: pw.pw_gid, dir: pw.pw_dir, shell: pw.pw_shell };
+}
+
+export function setsid(): number {
+  return check(load().setsid(), 'setsid');
+}
+
+export function setgroups(gids: number[]): void {
+  check(load().setgroups(gids.length, gids), 'setgroups');
+}
+
+export function setgid(gid: number): void {
+  check(load().setgid(gid), 'setgid');
+}
+
+export function setuid(uid: number): void {
+  check(load().setuid(uid), 'setuid');
+}
+
+/** Clears FD_CLOEXEC and O_NONBLOCK on fd (Node sets both on stdio). */
+export function makeInheritableBlocking(fd: number): void {
+  const c = load();
+  const fdFlags = c.fcntl(fd, F_GETFD, 0);
+  if (fdFlags < 0) return; // not open: nothing to fix
+  if (fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, fdFlags & ~FD_CLOEXEC);
+  const flFlags = c.fcntl(fd, F_GETFL, 0);
+  if (flFlags >= 0 && flFlags & O_NONBLOCK) c.fcntl(fd, F_SETFL, flFlags & ~O_NONBLOCK);
+}
+
+export function setCloexec(fd: number, on: boolean): void {
+  const flags = fcntl(fd, F_GETFD);
+  fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+export function setNonblock(fd: number, on: boolean): void {
+  const flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+const SIG_SETMASK = 2;
+const NSIG = 65;
+
+/** Every signal disposition back to default and an empty signal mask, for exec. */
+export function resetSignals(): void {
+  const c = load();
+  for (let sig = 1; sig < NSIG; sig++) {
+    if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue; // KILL, STOP, glibc-reserved
+    c.signal(sig, null);
+  }
+  c.sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
+}
+
+/** execve(2): returns only by throwing. */
+export function execve(path: string, argv: readonly string[], envp: readonly string[]): never {
+  const c = load();
+  c.execve(path, [...argv, null], [...envp, null]);
+  const n = c.koffi.errno();
+  throw new SysError(errnoName(n), 'execve', n);
+}
+
+/** execve without the allocation of building arrays: for prepared argument lists. */
+export function execvePrepared(path: string, argv: (string | null)[], envp: (string | null)[]): number {
+  const c = load();
+  c.execve(path, argv, envp);
+  return c.koffi.errno();
+}

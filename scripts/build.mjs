@@ -1,0 +1,92 @@
+// Builds one bundled file per program (dist/NAME.js) and its launcher
+// (bin/NAME). Usage:
+//   node scripts/build.mjs [NAME...]                 build into ./dist and ./bin
+//   node scripts/build.mjs --launchers BINDIR LIBDIR write launchers for an install
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const template = fs.readFileSync(path.join(root, 'scripts/launcher.sh'), 'utf8');
+
+// Extra Node flags per program: long-running processes trade JIT warm-up
+// for memory (see README, "Performance").
+const nodeFlags = {
+  supervise: [],
+  svscan: [],
+};
+
+function programs() {
+  return fs.readdirSync(path.join(root, 'commands'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+function shQuote(s) {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function writeLauncher(name, bindir, script) {
+  const text = template
+    .replace('@NODE@', shQuote(process.execPath))
+    .replace('@NODE_FLAGS@', (nodeFlags[name] ?? []).join(' '))
+    .replace('@SCRIPT@', shQuote(script))
+    .replace('@PROG@', name);
+  fs.mkdirSync(bindir, { recursive: true });
+  const file = path.join(bindir, name);
+  fs.writeFileSync(file + '.tmp', text, { mode: 0o755 });
+  fs.renameSync(file + '.tmp', file);
+}
+
+async function buildOne(name) {
+  await build({
+    entryPoints: [path.join(root, 'commands', `${name}.ts`)],
+    outfile: path.join(root, 'dist', `${name}.js`),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['koffi'],
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  writeLauncher(name, path.join(root, 'bin'), path.join(root, 'dist', `${name}.js`));
+}
+
+async function buildTests() {
+  const dir = path.join(root, 'test');
+  const entryPoints = fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(dir, f));
+  fs.rmSync(path.join(root, 'build', 'test'), { recursive: true, force: true });
+  await build({
+    entryPoints,
+    outdir: path.join(root, 'build', 'test'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['koffi'],
+    logLevel: 'warning',
+  });
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--tests') {
+  await buildTests();
+} else if (args[0] === '--launchers') {
+  const [, bindir, libdir] = args;
+  for (const name of programs()) writeLauncher(name, bindir, path.join(libdir, 'dist', `${name}.js`));
+} else {
+  const names = args.length ? args : programs();
+  let failed = 0;
+  for (const name of names) {
+    try {
+      await buildOne(name);
+    } catch (e) {
+      failed++;
+      console.error(`build: ${name} failed: ${e.message}`);
+    }
+  }
+  if (failed) process.exit(1);
+}
