@@ -55,10 +55,27 @@ async function buildOne(name) {
   writeLauncher(name, path.join(root, 'bin'), path.join(root, 'dist', `${name}.js`));
 }
 
-async function buildTests() {
+async function buildHelp() {
+  await build({
+    entryPoints: [path.join(root, 'lib', 'help-render.ts')],
+    outfile: path.join(root, 'dist', '_help.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+}
+
+// Tests: all of test/*.test.ts, or only the named files (e.g. `--tests svc`).
+async function buildTests(only) {
   const dir = path.join(root, 'test');
-  const entryPoints = fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(dir, f));
-  fs.rmSync(path.join(root, 'build', 'test'), { recursive: true, force: true });
+  const entryPoints = fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+    .map((f) => path.join(dir, f));
+  if (only.length === 0) fs.rmSync(path.join(root, 'build', 'test'), { recursive: true, force: true });
   await build({
     entryPoints,
     outdir: path.join(root, 'build', 'test'),
@@ -73,13 +90,14 @@ async function buildTests() {
 
 const args = process.argv.slice(2);
 if (args[0] === '--tests') {
-  await buildTests();
+  await buildTests(args.slice(1));
 } else if (args[0] === '--launchers') {
   const [, bindir, libdir] = args;
   for (const name of programs()) writeLauncher(name, bindir, path.join(libdir, 'dist', `${name}.js`));
 } else {
   const names = args.length ? args : programs();
   let failed = 0;
+  if (!fs.existsSync(path.join(root, 'dist', '_help.js')) || args.length === 0) await buildHelp();
   for (const name of names) {
     try {
       await buildOne(name);
