@@ -33,7 +33,7 @@ function writeLauncher(name, bindir, script) {
     .replace('@NODE@', shQuote(process.execPath))
     .replace('@NODE_FLAGS@', (nodeFlags[name] ?? []).join(' '))
     .replace('@SCRIPT@', shQuote(script))
-    .replace('@PROG@', name);
+    .replaceAll('@PROG@', name);
   fs.mkdirSync(bindir, { recursive: true });
   const file = path.join(bindir, name);
   fs.writeFileSync(file + '.tmp', text, { mode: 0o755 });

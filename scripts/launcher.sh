@@ -10,6 +10,14 @@ DAEMONTOOLS_NODE_LIMITS=
 done </proc/$$/limits; } 2>/dev/null
 unset daemontools_node_l
 export DAEMONTOOLS_NODE_LIMITS
-ulimit -S -v unlimited 2>/dev/null || ulimit -S -v "$(ulimit -H -v)" 2>/dev/null
-ulimit -S -d unlimited 2>/dev/null || ulimit -S -d "$(ulimit -H -d)" 2>/dev/null
+for daemontools_node_r in v d; do
+  ulimit -S -$daemontools_node_r unlimited 2>/dev/null && continue
+  daemontools_node_h=$(ulimit -H -$daemontools_node_r)
+  if [ "$daemontools_node_h" -lt 1048576 ]; then
+    echo "@PROG@: fatal: hard limit ulimit -$daemontools_node_r $daemontools_node_h (KB) too small for Node: 1048576 needed" >&2
+    exit 111
+  fi
+  ulimit -S -$daemontools_node_r "$daemontools_node_h"
+done
+unset daemontools_node_r daemontools_node_h
 exec @NODE@ @NODE_FLAGS@ @SCRIPT@ "$@"
