@@ -99,10 +99,22 @@ interface Libc {
 
 let libc: Libc | undefined;
 
+// koffi's index.js loads https, zlib and crypto just to locate its prebuilt
+// binary (about 10 ms at every start); the binary exports the same API, so
+// load it directly and fall back to the package entry (e.g. on musl).
+function requireKoffi(): Koffi {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  try {
+    return require(`koffi/build/koffi/${process.platform}_${process.arch}/koffi.node`) as Koffi;
+  } catch {
+    return require('koffi') as Koffi;
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 function load(): Libc {
   if (libc) return libc;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as Koffi;
+  const koffi = requireKoffi();
   const lib = koffi.load('libc.so.6');
   koffi.struct('dt_rlimit', { rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
   const passwd = koffi.struct('dt_passwd', {
