@@ -297,3 +297,13 @@ export function execvePrepared(path: string, argv: (string | null)[], envp: (str
   c.execve(path, argv, envp);
   return c.koffi.errno();
 }
+
+/**
+ * execve with NUL-terminated byte strings (exact bytes, no UTF-8 conversion),
+ * argv and envp ending with null; returns errno (it returns only on failure).
+ */
+export function execveBytes(path: Buffer, argv: (Buffer | null)[], envp: (Buffer | null)[]): number {
+  const c = load();
+  c.execve(path, argv, envp);
+  return c.koffi.errno();
+}

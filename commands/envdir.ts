@@ -1,0 +1,28 @@
+// envdir dir child: set and remove environment variables from the files in
+// dir, then exec child.
+import { Diag, EXIT_FAIL } from '../lib/errors';
+import { chainExec, rawArgs } from '../lib/exec';
+import { EnvDirError, readEnvDir } from '../lib/envdir';
+import { answerHelp } from '../lib/help';
+import { captureLimits } from '../lib/limits';
+
+captureLimits();
+const diag: Diag = new Diag('envdir');
+const args = process.argv.slice(2);
+answerHelp('envdir', args, {
+  usage: 'envdir dir child',
+  description:
+    'Sets environment variables from the files in dir, then runs child in place of itself. ' +
+    'A file NAME sets NAME to its first line (trailing spaces and tabs removed, NUL bytes as newlines); ' +
+    'an empty file removes NAME; names starting with a dot are ignored.',
+});
+// the C envdir exits 111 on a usage error
+if (args.length < 2) diag.usage('dir child', EXIT_FAIL);
+let changes: Map<string, Buffer | null>;
+try {
+  changes = readEnvDir(args[0]);
+} catch (e) {
+  if (!(e instanceof EnvDirError)) throw e;
+  diag.fatal(e.what, e.cause);
+}
+chainExec(diag, rawArgs(3), { env: changes });

@@ -1,0 +1,22 @@
+// pgrphack child: run child in a new session (and process group), in place
+// of this process.
+import { Diag } from '../lib/errors';
+import { chainExec, rawArgs } from '../lib/exec';
+import { answerHelp } from '../lib/help';
+import { captureLimits } from '../lib/limits';
+import { setsid } from '../lib/sys';
+
+captureLimits();
+const diag: Diag = new Diag('pgrphack');
+const args = process.argv.slice(2);
+answerHelp('pgrphack', args, {
+  usage: 'pgrphack child',
+  description: 'Starts a new session and process group, then runs child in place of itself.',
+});
+if (args.length < 1) diag.usage('child');
+try {
+  setsid();
+} catch {
+  // already a session or group leader: as the C pgrphack, run child anyway
+}
+chainExec(diag, rawArgs(2));

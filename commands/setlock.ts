@@ -1,0 +1,57 @@
+// setlock [-nNxX] file child: take an exclusive lock on file, then exec
+// child, which inherits the locked descriptor (the lock lasts as long as it).
+import { Diag, writeStderr } from '../lib/errors';
+import { chainExec, rawArgs } from '../lib/exec';
+import { getopt, getoptMessage } from '../lib/getopt';
+import { answerHelp } from '../lib/help';
+import { captureLimits } from '../lib/limits';
+import * as sys from '../lib/sys';
+
+captureLimits();
+const diag: Diag = new Diag('setlock');
+const USAGE = '[ -nNxX ] file program [ arg ... ]';
+const args = process.argv.slice(2);
+answerHelp('setlock', args, {
+  usage: `setlock ${USAGE}`,
+  description:
+    'Opens file (creating it, never truncating it), takes an exclusive lock on it, then runs program in place of itself with the lock held.',
+  options: [
+    ['-n', 'no delay: fail at once if file is locked'],
+    ['-N', 'delay: wait for the lock (default)'],
+    ['-x', 'exit 0 silently if file cannot be opened or locked'],
+    ['-X', 'fail with a message if file cannot be opened or locked (default)'],
+  ],
+});
+const parsed = getopt(args, 'nNxX');
+if (!parsed.ok) {
+  writeStderr(getoptMessage('setlock', parsed));
+  diag.usage(USAGE);
+}
+let wait = true;
+let quiet = false;
+for (const { letter } of parsed.options) {
+  if (letter === 'n') wait = false;
+  else if (letter === 'N') wait = true;
+  else if (letter === 'x') quiet = true;
+  else if (letter === 'X') quiet = false;
+}
+if (parsed.rest.length < 2) diag.usage(USAGE);
+const file = parsed.rest[0];
+
+function fail(what: string, e: unknown): never {
+  if (quiet) process.exit(0);
+  diag.fatal(what, e);
+}
+
+let fd = -1;
+try {
+  fd = sys.open(file, sys.O_WRONLY | sys.O_NONBLOCK | sys.O_APPEND | sys.O_CREAT, 0o600);
+} catch (e) {
+  fail(`unable to open ${file}`, e);
+}
+try {
+  sys.flock(fd, wait ? sys.LOCK_EX : sys.LOCK_EX | sys.LOCK_NB);
+} catch (e) {
+  fail(`unable to lock ${file}`, e);
+}
+chainExec(diag, rawArgs(args.length - parsed.rest.length + 3));

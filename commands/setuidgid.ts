@@ -1,0 +1,21 @@
+// setuidgid account child: run child as account (its uid, its primary gid,
+// no other group), in place of this process.
+import { Diag } from '../lib/errors';
+import { chainExec, rawArgs } from '../lib/exec';
+import { answerHelp } from '../lib/help';
+import { captureLimits } from '../lib/limits';
+import { getpwnam } from '../lib/sys';
+
+captureLimits();
+const diag: Diag = new Diag('setuidgid');
+const args = process.argv.slice(2);
+answerHelp('setuidgid', args, {
+  usage: 'setuidgid account child',
+  description:
+    "Sets the supplementary groups to account's primary group only, then the group id and the user id " +
+    "(from the system account database), then runs child in place of itself. Must be run as root.",
+});
+if (args.length < 2) diag.usage('account child');
+const account = getpwnam(args[0]);
+if (!account) diag.fatal(`unknown account ${args[0]}`);
+chainExec(diag, rawArgs(3), { identity: { uid: account.uid, gid: account.gid } });

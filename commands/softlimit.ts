@@ -1,0 +1,42 @@
+// softlimit opts child: set soft resource limits, then exec child.
+import { Diag, writeStderr } from '../lib/errors';
+import { chainExec, rawArgs } from '../lib/exec';
+import { getopt, getoptMessage } from '../lib/getopt';
+import { answerHelp } from '../lib/help';
+import { captureLimits } from '../lib/limits';
+import { SOFTLIMIT_OPTSTRING, SOFTLIMIT_USAGE, parseLimit, resourcesOf } from '../lib/softlimit';
+
+captureLimits();
+const diag: Diag = new Diag('softlimit');
+const args = process.argv.slice(2);
+answerHelp('softlimit', args, {
+  usage: `softlimit ${SOFTLIMIT_USAGE}`,
+  description:
+    'Sets soft resource limits (clamped to the hard limits; "=" means as high as the hard limit), then runs child in place of itself.',
+  options: [
+    ['-a n', 'address space, bytes'],
+    ['-c n', 'core file size, bytes'],
+    ['-d n', 'data segment, bytes'],
+    ['-f n', 'file size, bytes'],
+    ['-l n', 'locked memory, bytes'],
+    ['-m n', 'data, stack, locked memory and address space at once, bytes'],
+    ['-o n', 'open files'],
+    ['-p n', 'processes'],
+    ['-r n', 'resident set, bytes'],
+    ['-s n', 'stack, bytes'],
+    ['-t n', 'CPU time, seconds'],
+  ],
+});
+const parsed = getopt(args, SOFTLIMIT_OPTSTRING);
+if (!parsed.ok) {
+  writeStderr(getoptMessage('softlimit', parsed));
+  diag.usage(SOFTLIMIT_USAGE);
+}
+const limits = new Map<number, number>();
+for (const { letter, value } of parsed.options) {
+  const soft = parseLimit(value ?? '');
+  if (soft === undefined) diag.usage(SOFTLIMIT_USAGE);
+  for (const resource of resourcesOf(letter)) limits.set(resource, soft);
+}
+if (parsed.rest.length < 1) diag.usage(SOFTLIMIT_USAGE);
+chainExec(diag, rawArgs(args.length - parsed.rest.length + 2), { limits });

@@ -1,0 +1,90 @@
+// Reading an envdir: one variable per file, as the C envdir reads them.
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Where reading failed, in the words of the C envdir's messages. */
+export class EnvDirError extends Error {
+  constructor(public readonly what: string, public readonly cause: unknown) {
+    super(what);
+  }
+}
+
+const NL = 0x0a;
+
+/** The value a file's content gives: first line, trailing blanks cut, NUL as newline; null (remove) if empty. */
+export function envValue(content: Buffer): Buffer | null {
+  if (content.length === 0) return null;
+  let end = content.indexOf(NL);
+  if (end < 0) end = content.length;
+  while (end > 0 && (content[end - 1] === 0x20 || content[end - 1] === 0x09)) end--;
+  const value = Buffer.from(content.subarray(0, end));
+  for (let i = 0; i < value.length; i++) if (value[i] === 0) value[i] = NL;
+  return value;
+}
+
+/** Reads up to the first newline (or the whole file), non-blocking so that a FIFO never hangs. */
+function readFirstLine(file: string): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    // a name that vanished (or a dangling symlink) reads as empty
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw e;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(4096);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const chunk = Buffer.from(buf.subarray(0, n));
+      chunks.push(chunk);
+      if (chunk.includes(NL)) break;
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The changes dir asks for: name → value, or null to remove. Throws an
+ * EnvDirError naming what failed. Entries come in directory order.
+ */
+export function readEnvDir(dir: string): Map<string, Buffer | null> {
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    fs.accessSync(dir, fs.constants.X_OK);
+  } catch (e) {
+    throw new EnvDirError(`unable to switch to directory ${dir}`, e);
+  }
+  let handle: fs.Dir;
+  try {
+    handle = fs.opendirSync(dir);
+  } catch (e) {
+    throw new EnvDirError(`unable to read directory ${dir}`, e);
+  }
+  const changes = new Map<string, Buffer | null>();
+  try {
+    for (;;) {
+      let entry: fs.Dirent | null;
+      try {
+        entry = handle.readSync();
+      } catch (e) {
+        throw new EnvDirError(`unable to read directory ${dir}`, e);
+      }
+      if (!entry) break;
+      const name = entry.name;
+      if (name.startsWith('.')) continue;
+      try {
+        changes.set(name, envValue(readFirstLine(path.join(dir, name))));
+      } catch (e) {
+        throw new EnvDirError(`unable to read ${dir}/${name}`, e);
+      }
+    }
+  } finally {
+    handle.closeSync();
+  }
+  return changes;
+}

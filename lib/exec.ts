@@ -1,0 +1,244 @@
+// Chain-loading: replace this Node process by a program, found through PATH
+// the way daemontools' C tools find it, with the hygiene a raw execve needs
+// (ARCHITECTURE.md pitfalls 1, 7, 9, 10).
+//
+// Everything that allocates is computed in prepareExec(); runExec() then only
+// changes identity and limits, and calls execve on prepared byte strings, so
+// that a small memory limit set just before exec cannot make it fail.
+//
+// Arguments and environment are passed as the exact bytes this process was
+// given (/proc/self/cmdline, /proc/self/environ), not as Node's UTF-8
+// decoding of them.
+import fs from 'node:fs';
+import { Diag, EXIT_FAIL, SysError } from './errors';
+import { captureLimits, limitsToRestore } from './limits';
+import * as sys from './sys';
+
+const LIMITS_ENV = 'DAEMONTOOLS_NODE_LIMITS';
+const DEFAULT_PATH = '/bin:/usr/bin';
+const EQ = 0x3d;
+const EPERM = 1;
+const ENOENT = 2;
+const EACCES = 13;
+const EISDIR = 21;
+
+export interface LimitChange {
+  resource: number;
+  limit: sys.RLimit;
+}
+
+export interface Identity {
+  uid: number;
+  gid: number;
+}
+
+export interface ExecOptions {
+  /** Variables to set (Buffer or string value) or remove (null), applied to the environment. */
+  env?: Map<string, Buffer | string | null>;
+  /** Soft limits the program sets itself (softlimit), applied over the recorded ones. */
+  limits?: Map<number, number>;
+  /** setgroups([gid]), setgid, setuid before exec (setuidgid). */
+  identity?: Identity;
+}
+
+export interface PreparedExec {
+  prog: string;
+  candidates: Buffer[];
+  argv: (Buffer | null)[];
+  envp: (Buffer | null)[];
+  limits: LimitChange[];
+  /** Soft limits to put back if exec fails, so that Node can still report it. */
+  undo: LimitChange[];
+  identity?: Identity;
+}
+
+function cstr(b: Buffer | string): Buffer {
+  return Buffer.concat([typeof b === 'string' ? Buffer.from(b) : b, Buffer.from([0])]);
+}
+
+function splitNul(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] === 0) {
+      out.push(data.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < data.length) out.push(data.subarray(start));
+  return out;
+}
+
+function readProc(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The raw bytes of process.argv.slice(from): from /proc/self/cmdline when it
+ * matches what Node parsed, else Node's strings re-encoded.
+ */
+export function rawArgs(from: number): Buffer[] {
+  const cmdline = readProc('/proc/self/cmdline');
+  const words = cmdline ? splitNul(cmdline) : [];
+  // cmdline is node, its flags, the script, then process.argv.slice(2)
+  const offset = 1 + process.execArgv.length;
+  if (words.length === offset + process.argv.length - 1) {
+    return words.slice(offset + from - 1);
+  }
+  return process.argv.slice(from).map((a) => Buffer.from(a));
+}
+
+/** The environment this process was started with, as raw entries, without the launcher's variable. */
+function rawEnviron(): Buffer[] {
+  const data = readProc('/proc/self/environ');
+  if (!data) return Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
+  const marker = Buffer.from(`${LIMITS_ENV}=`);
+  return splitNul(data).filter((e) => !(e.length >= marker.length && e.subarray(0, marker.length).equals(marker)));
+}
+
+function entryName(entry: Buffer): string {
+  const eq = entry.indexOf(EQ);
+  return entry.subarray(0, eq < 0 ? entry.length : eq).toString('latin1');
+}
+
+/** The child's environment: the original entries not overridden, in order, then the overrides in order. */
+function buildEnv(environ: Buffer[], changes?: Map<string, Buffer | string | null>): Buffer[] {
+  if (!changes || changes.size === 0) return environ;
+  const byBytes = new Map<string, Buffer | null>();
+  for (const [name, value] of changes) {
+    byBytes.set(Buffer.from(name).toString('latin1'), value === null ? null : typeof value === 'string' ? Buffer.from(value) : value);
+  }
+  const out = environ.filter((e) => !byBytes.has(entryName(e)));
+  for (const [name, value] of byBytes) {
+    if (value !== null) out.push(Buffer.concat([Buffer.from(name, 'latin1'), Buffer.from('='), value]));
+  }
+  return out;
+}
+
+/**
+ * Where to look for file, in order, as daemontools' C tools do: a name with
+ * `/` as is; otherwise every PATH entry (empty entry = current directory),
+ * PATH defaulting to /bin:/usr/bin. PATH is the one this process was given.
+ */
+export function searchPath(file: Buffer, pathValue: Buffer | undefined): Buffer[] {
+  if (file.includes(0x2f)) return [file];
+  const path = pathValue ?? Buffer.from(DEFAULT_PATH);
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path[i] === 0x3a) {
+      const dir = i === start ? Buffer.from('.') : path.subarray(start, i);
+      out.push(Buffer.concat([dir, Buffer.from('/'), file]));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+function envValue(environ: Buffer[], name: string): Buffer | undefined {
+  const prefix = Buffer.from(`${name}=`);
+  for (const e of environ) {
+    if (e.length >= prefix.length && e.subarray(0, prefix.length).equals(prefix)) return e.subarray(prefix.length);
+  }
+  return undefined;
+}
+
+/** The soft limits to set before exec: the recorded ones, then the program's own, clamped to the hard limits. */
+function planLimits(own?: Map<number, number>): { limits: LimitChange[]; undo: LimitChange[] } {
+  captureLimits();
+  const wanted = new Map<number, number>();
+  for (const { resource, limit } of limitsToRestore()) wanted.set(resource, limit.soft);
+  if (own) for (const [resource, soft] of own) wanted.set(resource, soft);
+  const limits: LimitChange[] = [];
+  const undo: LimitChange[] = [];
+  for (const [resource, soft] of wanted) {
+    const now = sys.getrlimit(resource);
+    const want = Math.min(soft, now.hard);
+    if (want === now.soft) continue;
+    limits.push({ resource, limit: { soft: want, hard: now.hard } });
+    undo.push({ resource, limit: { soft: now.soft, hard: now.hard } });
+  }
+  return { limits, undo };
+}
+
+/**
+ * Computes everything exec needs. args: the child's argv as raw bytes
+ * (args[0] is the program); prog: its name for messages.
+ */
+export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExec {
+  sys.preload();
+  const environ = rawEnviron();
+  const { limits, undo } = planLimits(opts.limits);
+  const prepared: PreparedExec = {
+    prog: args[0].toString(),
+    candidates: searchPath(args[0], envValue(environ, 'PATH')).map(cstr),
+    argv: [...args.map(cstr), null],
+    envp: [...buildEnv(environ, opts.env).map(cstr), null],
+    limits,
+    undo,
+    identity: opts.identity,
+  };
+  // warm up the code paths used after the limits change
+  sys.errnoName(0);
+  return prepared;
+}
+
+/**
+ * Makes stdio inheritable and blocking, resets signals, switches identity,
+ * sets the limits and execs the first candidate that runs. Returns only on
+ * failure: prints `PROG: fatal: unable to run NAME: REASON` and exits 111
+ * (or `unable to setgid`/`unable to setuid`).
+ */
+export function runExec(diag: Diag, p: PreparedExec): never {
+  for (let fd = 0; fd <= 2; fd++) sys.makeInheritableBlocking(fd);
+  sys.resetSignals();
+  if (p.identity) {
+    try {
+      sys.setgroups([p.identity.gid]);
+      sys.setgid(p.identity.gid);
+    } catch (e) {
+      diag.fatal('unable to setgid', e);
+    }
+    try {
+      sys.setuid(p.identity.uid);
+    } catch (e) {
+      diag.fatal('unable to setuid', e);
+    }
+  }
+  for (const { resource, limit } of p.limits) {
+    try {
+      sys.setrlimit(resource, limit);
+    } catch {
+      // a limit that cannot be set stays as it is
+    }
+  }
+  // As daemontools does: ENOENT goes on silently; EACCES, EPERM and EISDIR
+  // go on but are remembered; anything else stops the search.
+  let saved = 0;
+  let last = 0;
+  for (const path of p.candidates) {
+    last = sys.execveBytes(path, p.argv, p.envp);
+    if (last === ENOENT) continue;
+    saved = last;
+    if (last !== EACCES && last !== EPERM && last !== EISDIR) break;
+  }
+  const errno = saved || last || ENOENT;
+  for (const { resource, limit } of p.undo) {
+    try {
+      sys.setrlimit(resource, limit);
+    } catch {
+      // report anyway
+    }
+  }
+  const err = new SysError(sys.errnoName(errno), 'execve', errno);
+  return diag.fatal(`unable to run ${p.prog}`, err, EXIT_FAIL);
+}
+
+/** prepareExec + runExec. */
+export function chainExec(diag: Diag, args: Buffer[], opts: ExecOptions = {}): never {
+  return runExec(diag, prepareExec(args, opts));
+}
