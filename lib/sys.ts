@@ -94,6 +94,8 @@ interface Libc {
   setuid: KoffiFn;
   signal: KoffiFn;
   sigprocmask: KoffiFn;
+  waitid: KoffiFn;
+  waitpid: KoffiFn;
   passwd: unknown;
 }
 
@@ -146,6 +148,8 @@ function load(): Libc {
     setuid: lib.func('int setuid(uint32_t uid)'),
     signal: lib.func('void *signal(int sig, void *handler)'),
     sigprocmask: lib.func('int sigprocmask(int how, const uint8_t *set, uint8_t *oldset)'),
+    waitid: lib.func('int waitid(int idtype, uint32_t id, void *info, int options)'),
+    waitpid: lib.func('int waitpid(int pid, void *status, int options)'),
   };
   return libc;
 }
@@ -306,4 +310,26 @@ export function execveBytes(path: Buffer, argv: (Buffer | null)[], envp: (Buffer
   const c = load();
   c.execve(path, argv, envp);
   return c.koffi.errno();
+}
+
+const P_ALL = 0;
+const WNOHANG = 1;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+
+/**
+ * The pid of a child that has terminated, left unreaped (waitid with
+ * WNOWAIT), or 0 if none has. For a PID 1 that reaps orphans without
+ * stealing the exit of a child that Node itself waits for.
+ */
+export function peekExitedChild(): number {
+  const info = Buffer.alloc(128); // siginfo_t; si_pid at offset 16 on 64-bit Linux
+  const r = load().waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT);
+  if (r < 0) return 0;
+  return info.readInt32LE(16);
+}
+
+/** waitpid(pid, WNOHANG): reaps pid if it has terminated; true if it did. */
+export function reapChild(pid: number): boolean {
+  return load().waitpid(pid, null, WNOHANG) === pid;
 }
