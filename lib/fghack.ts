@@ -10,6 +10,30 @@ import * as sys from './sys';
 const COPIES = 30;
 
 /**
+ * Whether the kernel would run file (ELF or `#!`): Node's spawn would run
+ * anything else through /bin/sh, where the C tools report ENOEXEC. A file
+ * that cannot be read is given the benefit of the doubt.
+ */
+function looksExecutable(file: string): boolean {
+  const head = Buffer.alloc(4);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return true;
+  }
+  try {
+    const n = fs.readSync(fd, head, 0, 4, 0);
+    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) return true;
+    return n === 4 && head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } catch {
+    return true;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * The file exec would run for prog, found as the C tools search PATH, by
  * probing instead of executing (fghack's child is started by Node's spawn).
  */
@@ -21,6 +45,7 @@ export function findProgram(prog: string): string {
     try {
       if (fs.statSync(file).isDirectory()) throw new SysError('EACCES', 'execve', 13);
       fs.accessSync(file, fs.constants.X_OK);
+      if (!looksExecutable(file)) throw new SysError('ENOEXEC', 'execve', 8);
       return file;
     } catch (e) {
       const code = errnoCode(e);
