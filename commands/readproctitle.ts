@@ -1,0 +1,61 @@
+// readproctitle args... LAST: shows the last bytes read from stdin at the
+// end of its own process title (so `ps` shows svscan's latest errors).
+import fs from 'node:fs';
+import { EXIT_FAIL, EXIT_USAGE } from '../lib/errors';
+import { answerHelp } from '../lib/help';
+
+const args = process.argv.slice(2);
+answerHelp('readproctitle', args, {
+  usage: 'readproctitle args... LAST',
+  description:
+    'Reads stdin until EOF and shifts every byte read (NUL aside) into the end of its process title, in the place ' +
+    'of LAST (at least 5 bytes; its first 3 show as dots), so that `ps` shows the latest text written to it. ' +
+    'Usually run as `svscan 2>&1 | readproctitle service errors: .....` with a long run of dots.',
+});
+if (args.length === 0) process.exit(EXIT_USAGE);
+const last = Buffer.from(args[args.length - 1]);
+if (last.length < 5) process.exit(EXIT_USAGE);
+process.on('SIGUSR1', () => undefined);
+
+const prefix = ['readproctitle', ...args.slice(0, -1), ''].join(' ') + '...';
+// Node can only rewrite the memory of its original argv (node, script, args):
+// the title's capacity is measured once by asking for more than fits.
+process.title = 'x'.repeat(65536);
+const capacity = process.title.length;
+const window = last.subarray(3);
+
+function show(): void {
+  let text = window.toString('utf8');
+  while (text.length > 0 && Buffer.byteLength(prefix + text) > capacity) text = text.slice(1);
+  process.title = prefix + text;
+}
+
+/** Shifts the non-NUL bytes of chunk into the end of the window. */
+function shiftIn(chunk: Buffer): void {
+  const bytes = chunk.includes(0) ? Buffer.from(chunk.filter((b) => b !== 0)) : chunk;
+  if (bytes.length >= window.length) {
+    bytes.copy(window, 0, bytes.length - window.length);
+  } else {
+    window.copyWithin(0, bytes.length);
+    bytes.copy(window, window.length - bytes.length);
+  }
+}
+
+show();
+const buf = Buffer.alloc(4096);
+function readMore(): void {
+  fs.read(0, buf, 0, buf.length, null, (err, n) => {
+    if (err) {
+      if (err.code === 'EAGAIN' || err.code === 'EINTR') {
+        setTimeout(readMore, 50);
+        return;
+      }
+      process.exit(EXIT_FAIL);
+    }
+    if (n === 0) process.exit(0);
+    shiftIn(buf.subarray(0, n));
+    show();
+    readMore();
+  });
+}
+readMore();

@@ -1,0 +1,52 @@
+// svscan [dir]: starts and keeps one supervise per service directory in dir.
+import { Diag } from '../lib/errors';
+import { answerHelp } from '../lib/help';
+import { captureLimits } from '../lib/limits';
+import { Scanner } from '../lib/scanner';
+
+captureLimits();
+const args = process.argv.slice(2);
+answerHelp('svscan', args, {
+  usage: 'svscan [dir]',
+  description:
+    'Starts `supervise NAME` for every subdirectory NAME of dir (default: the current directory) whose name does ' +
+    'not start with a dot, and `supervise log` in NAME with a pipe from NAME to NAME/log when NAME/log exists. ' +
+    'A supervise that exits is started again. New and removed entries are noticed within a fraction of a second; ' +
+    'the whole directory is rescanned every 5 seconds. On SIGTERM (and, as PID 1, SIGINT) every service is brought ' +
+    'down (svc -dx, log services last) and svscan exits.',
+});
+const diag = new Diag('svscan');
+// Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
+process.on('SIGUSR1', () => undefined);
+
+const dir = args[0];
+if (dir !== undefined) {
+  try {
+    process.chdir(dir);
+  } catch (e) {
+    diag.fatal(`unable to chdir to ${dir}`, e);
+  }
+}
+
+const GRACE_MS = 20000;
+const DRAIN_MS = 3000;
+
+const scanner = new Scanner({ diag });
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  scanner.stop({ graceMs: GRACE_MS, drainMs: DRAIN_MS }).then((left) => {
+    if (left.length) diag.warn(`still running after ${GRACE_MS / 1000} seconds: ${left.join(' ')}`);
+    process.exit(0);
+  }, () => process.exit(111));
+};
+process.on('SIGTERM', stop);
+if (process.pid === 1) {
+  process.on('SIGINT', stop);
+  // loaded only here: koffi is not needed otherwise
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { reapOrphans } = require('../lib/scan-reaper') as typeof import('../lib/scan-reaper');
+  reapOrphans((pid) => scanner.pids().includes(pid));
+}
+scanner.start();

@@ -1,0 +1,99 @@
+// svscanboot [dir]: starts the service tree at boot. Stops the supervise
+// processes a previous boot left (svc -dx dir/* dir/*/log), then runs
+// `svscan dir 2>&1 | readproctitle service errors: .....`, everything with a
+// fixed PATH and stdio on /dev/null. No shell ever sees a file name.
+import { spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { answerHelp } from '../lib/help';
+import { captureLimits, spawnWithLimits } from '../lib/limits';
+import { isSupervised } from '../lib/service';
+import * as sys from '../lib/sys';
+
+captureLimits();
+const args = process.argv.slice(2);
+answerHelp('svscanboot', args, {
+  usage: 'svscanboot [dir]',
+  description:
+    'Starts the service tree at boot: runs `svc -dx dir/* dir/*/log` (supervise left from a previous boot), then ' +
+    '`svscan dir` with its output piped into `readproctitle service errors: ...`, with PATH set to a default that ' +
+    'includes the daemontools-node commands and stdio on /dev/null. dir defaults to /service. SIGTERM is passed to ' +
+    'svscan, which brings every service down.',
+});
+process.on('SIGUSR1', () => undefined);
+
+const dir = args[0] ?? '/service';
+const DOTS = '.'.repeat(400);
+const STALE_WAIT_MS = 5000;
+const STANDARD_PATH = ['/command', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin', '/usr/bin', '/usr/sbin'];
+
+/** Where our own commands are: beside dist/ in a build tree, PREFIX/bin for an install under PREFIX/lib/daemontools-node. */
+function ourBinDirs(): string[] {
+  const candidates = [path.resolve(__dirname, '..', 'bin'), path.resolve(__dirname, '..', '..', '..', 'bin')];
+  return [...new Set(candidates)].filter((d) => fs.existsSync(path.join(d, 'svscan')));
+}
+
+const env = { PATH: [...ourBinDirs(), ...STANDARD_PATH].filter((d, i, all) => all.indexOf(d) === i).join(':') };
+const devnull = fs.openSync('/dev/null', 'r+');
+
+function start(argv: readonly string[], stdio: [number, number, number]): ChildProcess {
+  const child = spawnWithLimits(argv, (a) => spawn(a[0], a.slice(1), { env, stdio }));
+  child.on('error', () => undefined);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode ?? 111);
+    child.once('exit', (code) => resolve(code ?? 111));
+    child.once('error', () => resolve(111));
+  });
+}
+
+/** The sh globs `dir/*` and `dir/*\/log`: sorted, no dot-names, only what exists. */
+function staleTargets(): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+  const logs = names.map((n) => path.join(dir, n, 'log')).filter((p) => {
+    try {
+      fs.lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return [...names.map((n) => path.join(dir, n)), ...logs];
+}
+
+async function main(): Promise<void> {
+  const targets = staleTargets();
+  if (targets.length) {
+    await exited(start(['svc', '-dx', ...targets], [devnull, devnull, devnull]));
+    // svscan starts no supervise where one still answers: give the stale
+    // ones a moment to see their service down and exit
+    const deadline = Date.now() + STALE_WAIT_MS;
+    while (Date.now() < deadline && targets.some((t) => isSupervised(t))) await new Promise((r) => setTimeout(r, 50));
+  }
+  const [r, w] = sys.pipe2(sys.O_CLOEXEC);
+  const svscan = start(['svscan', dir], [devnull, w, w]);
+  const title = start(['readproctitle', 'service', 'errors:', DOTS], [r, devnull, devnull]);
+  sys.close(r);
+  sys.close(w);
+  const forward = (): void => {
+    try {
+      if (svscan.pid) process.kill(svscan.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  process.on('SIGTERM', forward);
+  await exited(svscan);
+  process.off('SIGTERM', forward);
+  process.exit(await exited(title));
+}
+
+main().catch(() => process.exit(111));

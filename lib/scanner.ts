@@ -1,0 +1,290 @@
+// The svscan loop: one Scanner object watches the current directory (the
+// caller chdirs into the scanned directory first) and keeps one `supervise`
+// process per service, plus one per log service, each connected to its
+// service by a pipe that lives as long as the service is known.
+import { spawn, ChildProcess, StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
+import { Diag, errnoCode } from './errors';
+import { spawnWithLimits } from './limits';
+import { isSupervised } from './service';
+import * as sys from './sys';
+import { watchEntries, EntryWatch } from './scan-watch';
+
+export interface ScannerOptions {
+  diag: Diag;
+  /** Periodic rescan, the safety net (the original's 5 seconds). */
+  rescanMs?: number;
+  /** Delay between a watcher event and the rescan it triggers; 0 disables the watcher. */
+  watchDelayMs?: number;
+  /** The program started for each service, found through PATH. */
+  supervise?: string;
+}
+
+export interface StopOptions {
+  /** Longest wait for every supervise to exit. */
+  graceMs: number;
+  /** How long a log service may take to drain its pipe to EOF before it is told to go down. */
+  drainMs: number;
+}
+
+type Kind = 'main' | 'log';
+
+class Service {
+  active = true;
+  main?: ChildProcess;
+  log?: ChildProcess;
+  /** [read end, write end]; only for services with a log. */
+  pipe?: [number, number];
+  mainTold = false;
+  logToldAt?: number;
+  logToldDown = false;
+
+  constructor(public name: string, public readonly key: string, public readonly hasLog: boolean) {}
+
+  running(kind: Kind): ChildProcess | undefined {
+    return kind === 'main' ? this.main : this.log;
+  }
+
+  label(kind: Kind): string {
+    return kind === 'main' ? this.name : `${this.name}/log`;
+  }
+
+  /** The service directory: through our child's cwd when we have one (it survives a rename). */
+  dir(kind: Kind): string {
+    const child = this.running(kind);
+    if (child?.pid) return `/proc/${child.pid}/cwd`;
+    return this.label(kind);
+  }
+
+  /** Whether a supervise runs for this side: ours, or one found through its ok FIFO. */
+  up(kind: Kind): boolean {
+    if (this.running(kind)) return true;
+    return this.active && isSupervised(this.label(kind));
+  }
+
+  closePipe(end: 0 | 1 | 'both'): void {
+    if (!this.pipe) return;
+    for (const i of end === 'both' ? [0, 1] : [end]) {
+      if (this.pipe[i] < 0) continue;
+      try {
+        sys.close(this.pipe[i]);
+      } catch {
+        // already closed: nothing to release
+      }
+      this.pipe[i] = -1;
+    }
+  }
+}
+
+/** Writes control bytes to DIR/supervise/control without blocking; false if no supervise reads it. */
+function sendControl(dir: string, bytes: string): boolean {
+  try {
+    const fd = fs.openSync(`${dir}/supervise/control`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    try {
+      fs.writeSync(fd, bytes);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Scanner {
+  private readonly services = new Map<string, Service>();
+  private readonly diag: Diag;
+  private readonly rescanMs: number;
+  private readonly watchDelayMs: number;
+  private readonly supervise: string;
+  private interval?: NodeJS.Timeout;
+  private watch?: EntryWatch;
+  private stopping = false;
+
+  constructor(opts: ScannerOptions) {
+    this.diag = opts.diag;
+    this.rescanMs = opts.rescanMs ?? 5000;
+    this.watchDelayMs = opts.watchDelayMs ?? 100;
+    this.supervise = opts.supervise ?? 'supervise';
+  }
+
+  /** Scans now, then every rescanMs and whenever the watcher sees an entry come or go. */
+  start(): void {
+    this.scan();
+    this.interval = setInterval(() => this.scan(), this.rescanMs);
+    if (this.watchDelayMs > 0) {
+      try {
+        this.watch = watchEntries(process.cwd(), this.watchDelayMs, () => this.scan(), () => {
+          // the periodic rescan goes on: the watcher is only a hint
+          this.watch = undefined;
+        });
+      } catch {
+        this.watch = undefined;
+      }
+    }
+  }
+
+  /** The pids of the supervise processes this scanner started and that still run. */
+  pids(): number[] {
+    const out: number[] = [];
+    for (const s of this.services.values()) {
+      for (const c of [s.main, s.log]) if (c?.pid) out.push(c.pid);
+    }
+    return out;
+  }
+
+  scan(): void {
+    if (this.stopping) return;
+    let names: string[];
+    try {
+      names = fs.readdirSync('.');
+    } catch (e) {
+      this.diag.warn('unable to read directory', e);
+      return;
+    }
+    for (const s of this.services.values()) s.active = false;
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      try {
+        this.found(name);
+      } catch (e) {
+        this.diag.warn(`unable to start ${name}`, e);
+      }
+    }
+    for (const s of this.services.values()) {
+      if (s.active) {
+        this.startMissing(s);
+      } else {
+        this.forgetIfGone(s);
+      }
+    }
+  }
+
+  private found(name: string): void {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(name);
+    } catch (e) {
+      this.diag.warn(`unable to stat ${name}`, e);
+      return;
+    }
+    if (!st.isDirectory()) return;
+    const key = `${st.dev}:${st.ino}`;
+    const known = this.services.get(key);
+    if (known) {
+      if (!known.active) known.name = name; // the first name in directory order wins
+      known.active = true;
+      return;
+    }
+    // The original checks for `log` only here, when it first sees a
+    // service, and takes any entry it can stat.
+    let hasLog = false;
+    try {
+      fs.statSync(`${name}/log`);
+      hasLog = true;
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') {
+        this.diag.warn(`unable to stat ${name}/log`, e);
+        return;
+      }
+    }
+    const s = new Service(name, key, hasLog);
+    if (hasLog) {
+      try {
+        s.pipe = sys.pipe2(sys.O_CLOEXEC);
+      } catch (e) {
+        this.diag.warn(`unable to create pipe for ${name}`, e);
+        return;
+      }
+    }
+    this.services.set(key, s);
+  }
+
+  private startMissing(s: Service): void {
+    if (!s.up('main')) this.spawnSupervise(s, 'main');
+    if (s.hasLog && !s.up('log')) this.spawnSupervise(s, 'log');
+  }
+
+  private spawnSupervise(s: Service, kind: Kind): void {
+    const label = s.label(kind);
+    const argv = [this.supervise, kind === 'main' ? s.name : 'log'];
+    const pipe = s.pipe;
+    let stdio: StdioOptions;
+    if (kind === 'main') stdio = ['inherit', pipe ? pipe[1] : 'inherit', 'inherit'];
+    else stdio = [pipe ? pipe[0] : 'inherit', 'inherit', 'inherit'];
+    let child: ChildProcess;
+    try {
+      child = spawnWithLimits(argv, (a) => spawn(a[0], a.slice(1), { cwd: kind === 'main' ? undefined : s.name, stdio }));
+    } catch (e) {
+      this.diag.warn(`unable to fork for ${label}`, e);
+      return;
+    }
+    const gone = (): void => {
+      if (kind === 'main' ? s.main !== child : s.log !== child) return;
+      if (kind === 'main') s.main = undefined;
+      else s.log = undefined;
+      if (!s.active) this.forgetIfGone(s);
+    };
+    child.on('error', (e) => {
+      if (child.pid === undefined) this.diag.warn(`unable to start supervise ${label}`, e);
+      gone();
+    });
+    child.on('exit', gone);
+    if (kind === 'main') s.main = child;
+    else s.log = child;
+  }
+
+  /** A service whose directory went away is forgotten once no supervise of ours runs for it. */
+  private forgetIfGone(s: Service): void {
+    if (s.active || s.main || s.log) return;
+    if (this.stopping) return;
+    s.closePipe('both');
+    this.services.delete(s.key);
+  }
+
+  /**
+   * Brings every service down, like `svc -dx` on each, log services last:
+   * once a service's supervise has exited, the pipe's last write end (ours)
+   * is closed so the log service reads to EOF, and its supervise is told to
+   * exit when it is down; a log that has not drained after drainMs is told
+   * to go down. Resolves when everything is gone or after graceMs, with the
+   * names still running.
+   */
+  async stop(opts: StopOptions): Promise<string[]> {
+    this.stopping = true;
+    if (this.interval) clearInterval(this.interval);
+    this.watch?.close();
+    const deadline = Date.now() + opts.graceMs;
+    for (;;) {
+      const left: string[] = [];
+      const now = Date.now();
+      for (const s of this.services.values()) {
+        if (s.up('main')) {
+          // retried: a supervise just started may not have its FIFO yet
+          if (!s.mainTold) s.mainTold = sendControl(s.dir('main'), 'dx');
+          left.push(s.label('main'));
+          continue;
+        }
+        if (!s.hasLog) continue;
+        if (!s.up('log')) {
+          s.closePipe(1);
+          continue;
+        }
+        left.push(s.label('log'));
+        if (s.logToldAt === undefined) {
+          // `x` first, EOF on a later pass: a log that saw EOF before `x`
+          // would be started once more
+          if (sendControl(s.dir('log'), 'x')) s.logToldAt = now;
+        } else {
+          s.closePipe(1);
+          if (!s.logToldDown && now - s.logToldAt >= opts.drainMs) s.logToldDown = sendControl(s.dir('log'), 'dx');
+        }
+      }
+      if (left.length === 0 || now >= deadline) {
+        for (const s of this.services.values()) s.closePipe('both');
+        return left;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
