@@ -28,7 +28,8 @@ test: build check
 	$(NODE) --test --test-concurrency=2 --test-reporter=spec $(TESTS)
 
 bench: build
-	$(NODE) dist/bench.js $(if $(QUICK),--quick,)
+	$(NODE) scripts/build.mjs --bench
+	$(NODE) build/bench.js $(if $(QUICK),--quick,)
 
 demo: build
 	sh scripts/demo.sh

@@ -2,6 +2,8 @@
 // (bin/NAME). Usage:
 //   node scripts/build.mjs [NAME...]                 build into ./dist and ./bin
 //   node scripts/build.mjs --launchers BINDIR LIBDIR write launchers for an install
+//   node scripts/build.mjs --tests [NAME...]         tests into ./build/test
+//   node scripts/build.mjs --bench                   the benchmark into ./build/bench.js
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -88,9 +90,25 @@ async function buildTests(only) {
   });
 }
 
+// The benchmark (`make bench`): bench/bench.ts -> build/bench.js.
+async function buildBench() {
+  await build({
+    entryPoints: [path.join(root, 'bench', 'bench.ts')],
+    outfile: path.join(root, 'build', 'bench.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['koffi'],
+    logLevel: 'warning',
+  });
+}
+
 const args = process.argv.slice(2);
 if (args[0] === '--tests') {
   await buildTests(args.slice(1));
+} else if (args[0] === '--bench') {
+  await buildBench();
 } else if (args[0] === '--launchers') {
   const [, bindir, libdir] = args;
   for (const name of programs()) writeLauncher(name, bindir, path.join(libdir, 'dist', `${name}.js`));

@@ -1,0 +1,117 @@
+// Control round trips (svc -t, -d, -u until supervise/status shows the
+// result) and crash restart (the service exits; time until supervise has
+// started its successor). Each implementation's svc talks to its own
+// supervise; the rounds alternate between the two.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Ctx } from './context';
+import { makeService, statusPid } from './services';
+import { missing, prog, Suite, SUITES } from './suites';
+import { addRow } from './table';
+import { errorText, median, nowMs, sleep, until } from './util';
+
+interface Subject {
+  suite: Suite;
+  dir: string;
+  /** When the current pid was first seen (supervise waits a second between starts). */
+  upSince: number;
+  broken?: string;
+  times: Record<'t' | 'd' | 'u' | 'crash', number[]>;
+}
+
+const TIMEOUT = 10000;
+
+async function waitUpOverASecond(s: Subject): Promise<void> {
+  const pid = statusPid(s.dir) ?? 0;
+  if (pid === 0) throw new Error('service is not up');
+  const left = s.upSince + 1100 - nowMs();
+  if (left > 0) await sleep(left);
+}
+
+function svc(s: Subject, opt: string): void {
+  const r = spawnSync(prog(s.suite, 'svc'), [opt, s.dir], { stdio: 'ignore', env: s.suite.env, timeout: 10000 });
+  if (r.status !== 0) throw new Error(`svc ${opt} exited ${r.status}`);
+}
+
+/** Runs one step on each subject in turn; a subject that fails once is out. */
+async function step(subjects: Subject[], fn: (s: Subject) => Promise<void>): Promise<void> {
+  for (const s of subjects) {
+    if (s.broken) continue;
+    try {
+      await fn(s);
+    } catch (e) {
+      s.broken = errorText(e);
+    }
+  }
+}
+
+export async function controlAndCrash(ctx: Ctx): Promise<void> {
+  const subjects: Subject[] = [];
+  for (const suite of SUITES) {
+    const dir = makeService(path.join(ctx.root, 'control', suite.name));
+    const s: Subject = { suite, dir, upSince: nowMs(), times: { t: [], d: [], u: [], crash: [] } };
+    subjects.push(s);
+    const why = missing(suite, 'supervise') ?? missing(suite, 'svc');
+    if (why) {
+      s.broken = why;
+      continue;
+    }
+    ctx.procs.addServices([dir]);
+    ctx.procs.start(prog(suite, 'supervise'), [dir], { env: suite.env, cwd: ctx.root });
+  }
+  await step(subjects, async (s) => {
+    await until(() => (statusPid(s.dir) ?? 0) !== 0, `${s.suite.name} supervise to start the service`, nowMs(), TIMEOUT, 10);
+    s.upSince = nowMs();
+  });
+
+  for (let round = 0; round < ctx.p.controlRounds; round++) {
+    ctx.log(`control round ${round + 1}/${ctx.p.controlRounds}`);
+    await step(subjects, waitUpOverASecond);
+    await step(subjects, async (s) => {
+      const old = statusPid(s.dir);
+      const t0 = nowMs();
+      svc(s, '-t');
+      s.times.t.push(await until(() => { const p = statusPid(s.dir) ?? 0; return p !== 0 && p !== old; }, 'svc -t: a new pid', t0, TIMEOUT));
+      s.upSince = nowMs();
+    });
+    await step(subjects, waitUpOverASecond);
+    await step(subjects, async (s) => {
+      const t0 = nowMs();
+      svc(s, '-d');
+      s.times.d.push(await until(() => statusPid(s.dir) === 0, 'svc -d: down', t0, TIMEOUT));
+    });
+    await step(subjects, async (s) => {
+      const t0 = nowMs();
+      svc(s, '-u');
+      s.times.u.push(await until(() => (statusPid(s.dir) ?? 0) !== 0, 'svc -u: up', t0, TIMEOUT));
+      s.upSince = nowMs();
+    });
+    await step(subjects, waitUpOverASecond);
+    await step(subjects, async (s) => {
+      const old = statusPid(s.dir) ?? 0;
+      const t0 = nowMs();
+      process.kill(old, 'SIGTERM');
+      s.times.crash.push(await until(() => { const p = statusPid(s.dir) ?? 0; return p !== 0 && p !== old; }, 'the successor', t0, TIMEOUT));
+      s.upSince = nowMs();
+    });
+  }
+
+  const [ours, c] = subjects;
+  const note = ours.broken ? `ours: ${ours.broken}` : c.broken ? `C: ${c.broken}` : undefined;
+  const figures: Array<[keyof Subject['times'], string, string]> = [
+    ['t', 'Control round trip', 'svc -t until the new pid is in status'],
+    ['d', 'Control round trip', 'svc -d until down'],
+    ['u', 'Control round trip', 'svc -u until up'],
+    ['crash', 'Crash restart', 'service exits until its successor runs'],
+  ];
+  for (const [k, section, figure] of figures) {
+    addRow({
+      section,
+      figure,
+      unit: 'ms',
+      ours: ours.broken ? undefined : median(ours.times[k]),
+      c: c.broken ? undefined : median(c.times[k]),
+      note: k === 't' || k === 'crash' ? note : undefined,
+    });
+  }
+}
