@@ -1,0 +1,144 @@
+// The chain-loaders exec for real: same PID, clean signal state, blocking
+// stdio, no leaked descriptors, the caller's resource limits, the account's
+// identity.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Procs, bin, cbin, run } from './helpers';
+
+const procs = new Procs();
+let dir = '';
+let lock = '';
+
+before(() => {
+  dir = procs.tmpdir('dtn-chain-');
+  fs.chmodSync(dir, 0o755); // nobody must reach the lock file
+  fs.mkdirSync(path.join(dir, 'e'));
+  fs.writeFileSync(path.join(dir, 'e', 'FROMENV'), 'yes\n');
+  lock = path.join(dir, 'lock');
+  fs.writeFileSync(lock, '', { mode: 0o666 });
+  fs.chmodSync(lock, 0o666);
+});
+after(() => procs.cleanup());
+
+function sh(script: string) {
+  return run('/bin/sh', ['-c', script], { cwd: dir });
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const B = (name: string) => q(bin(name));
+
+/** Each tool alone, as a command prefix. */
+function alone(): Record<string, string> {
+  return {
+    envdir: `${B('envdir')} e`,
+    envuidgid: `${B('envuidgid')} nobody`,
+    setuidgid: `${B('setuidgid')} nobody`,
+    softlimit: `${B('softlimit')} -o 64`,
+    setlock: `${B('setlock')} ${q(lock)}`,
+    pgrphack: B('pgrphack'),
+  };
+}
+
+test('the child has the PID of the tool: a whole chain, and each tool alone', async () => {
+  const chain = `${B('envdir')} e ${B('setuidgid')} nobody ${B('softlimit')} -o 64 ${B('setlock')} ${q(lock)}`;
+  for (const [what, prefix] of Object.entries({ chain, ...alone() })) {
+    const r = await sh(`echo $$; exec ${prefix} sh -c 'echo $$'`);
+    assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+    const [a, b] = r.stdout.trim().split('\n');
+    assert.match(a, /^\d+$/, what);
+    assert.equal(b, a, `${what}: PID changed`);
+  }
+});
+
+// Prints the child's signal state, stdio flags and open descriptors.
+const PROBE =
+  'grep -E "^Sig(Ign|Blk):" /proc/$$/status; ' +
+  'for fd in 0 1 2; do echo "fd$fd $(grep ^flags: /proc/$$/fdinfo/$fd | cut -f2)"; done; ' +
+  'echo nofile $(ulimit -Sn); ' +
+  'echo fds; ls /proc/$$/fd'; // run by the shell itself, not in a $(...) that has a pipe open
+
+test('in the exec\'d child: no ignored or blocked signals, blocking stdio, no added descriptor (but the lock), the original open-files limit', async () => {
+  // the descriptors a shell started here has anyway (what this test inherited)
+  const base = await sh(`exec sh -c ${q(PROBE)}`);
+  const baseFds = base.stdout.split('fds\n')[1].trim().split('\n');
+  for (const [what, prefix] of Object.entries(alone())) {
+    const r = await sh(`ulimit -Sn 1024; exec ${prefix} sh -c ${q(PROBE)}`);
+    assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.includes('SigIgn:\t0000000000000000'), `${what}: ${r.stdout}`);
+    assert.ok(lines.includes('SigBlk:\t0000000000000000'), `${what}: ${r.stdout}`);
+    for (const fd of [0, 1, 2]) {
+      const line = lines.find((l) => l.startsWith(`fd${fd} `));
+      assert.ok(line, `${what}: fd ${fd} is open`);
+      const flags = parseInt(line.split(' ')[1], 8);
+      assert.equal(flags & 0o4000, 0, `${what}: fd ${fd} is non-blocking`);
+    }
+    const fds = r.stdout.split('fds\n')[1].trim().split('\n');
+    const added = fds.filter((fd) => !baseFds.includes(fd));
+    assert.equal(added.length, what === 'setlock' ? 1 : 0, `${what}: ${fds.join(' ')} (without the tool: ${baseFds.join(' ')})`);
+    for (const fd of ['0', '1', '2']) assert.ok(fds.includes(fd), `${what}: fd ${fd}`);
+    const want = what === 'softlimit' ? '64' : '1024';
+    assert.ok(lines.includes(`nofile ${want}`), `${what}: ${r.stdout}`);
+  }
+});
+
+test('setlock passes the locked file itself, open for appending', async () => {
+  const r = await sh(`exec ${B('setlock')} ${q(lock)} sh -c 'for f in /proc/$$/fd/*; do readlink $f; done; grep -c "FLOCK.*WRITE $$ " /proc/locks'`);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.ok(lines.includes(lock), r.stdout);
+  assert.equal(lines[lines.length - 1], '1', 'the child holds one flock write lock');
+});
+
+test('setuidgid nobody: uid, gid and groups are nobody\'s, as with the C setuidgid, and root cannot be regained', async () => {
+  const probe = `grep -E "^(Uid|Gid|Groups):" /proc/self/status; ${q(cbin('setuidgid'))} root true; echo regain=$?`;
+  const ours = await sh(`${B('setuidgid')} nobody sh -c ${q(probe)}`);
+  const theirs = await sh(`${q(cbin('setuidgid'))} nobody sh -c ${q(probe)}`);
+  assert.equal(ours.code, 0, ours.stderr);
+  assert.deepEqual(ours, theirs);
+  assert.match(ours.stdout, /^Uid:\t65534\t65534\t65534\t65534$/m);
+  assert.match(ours.stdout, /^Groups:\t65534 ?$/m);
+  assert.match(ours.stdout, /regain=111/);
+});
+
+test('envuidgid sets UID and GID from the account database', async () => {
+  const r = await sh(`${B('envuidgid')} nobody sh -c 'echo $UID $GID'`);
+  assert.equal(r.code, 0, r.stderr);
+  const passwd = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':');
+  assert.equal(r.stdout, `${passwd[2]} ${passwd[3]}\n`);
+});
+
+test('softlimit: a small memory limit reaches the end of a chain of Node programs', async () => {
+  // Node needs hundreds of MB of address space; 20 MB is far below that.
+  const chain = `${B('softlimit')} -m 20000000 ${B('envdir')} e ${B('setuidgid')} nobody ${B('setlock')} ${q(lock)}`;
+  const r = await sh(`${chain} sh -c 'ulimit -v; ulimit -d; echo $FROMENV; id -u'`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '19531\n19531\nyes\n65534\n');
+});
+
+test('a tool started under a small address-space limit still works and passes the limit on', async () => {
+  const r = await sh(`ulimit -Sv 100000; ${B('envdir')} e sh -c 'ulimit -v'`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '100000\n');
+  const fail = await sh(`ulimit -Sv 100000; ${B('envdir')} e nonexistent-program`);
+  assert.deepEqual({ code: fail.code, err: fail.stderr },
+    { code: 111, err: 'envdir: fatal: unable to run nonexistent-program: file does not exist\n' });
+});
+
+test('softlimit = sets the soft limit to the hard one; values above the hard limit are clamped', async () => {
+  const r = await sh(`ulimit -Sn 100; ${B('softlimit')} -o = sh -c 'ulimit -Sn; ulimit -Hn'`);
+  assert.equal(r.code, 0, r.stderr);
+  const [soft, hard] = r.stdout.trim().split('\n');
+  assert.equal(soft, hard);
+  const c = await sh(`ulimit -n 2000; ${B('softlimit')} -o 5000 sh -c 'ulimit -Sn'`);
+  assert.equal(c.stdout, '2000\n', c.stderr);
+});
+
+test('arguments and environment reach the child byte for byte (not valid UTF-8 either)', async () => {
+  const show = 'printf %s "$1" | od -An -tx1; printf %s "$RAW" | od -An -tx1';
+  const r = await sh(`RAW=$(printf 'a\\351'); export RAW; exec ${B('envdir')} e sh -c ${q(show)} x "$(printf 'b\\377')"`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.replace(/\s+/g, ' ').trim(), '62 ff 61 e9');
+});
