@@ -1,0 +1,46 @@
+// readproctitle: exit codes like the C one, and the last bytes of its input
+// at the end of its process title (/proc/PID/cmdline and ps).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Procs, bin, cbin, run, waitFor } from './helpers';
+import { exitOf } from './svscan-util';
+
+const procs = new Procs();
+after(() => procs.cleanup());
+
+test('readproctitle: exit codes match the C readproctitle', async () => {
+  for (const [args, input] of [[[], ''], [['abcd'], 'x'], [['a', 'b', 'abcd'], 'x'], [['abcde'], 'hello\n'], [['x', '.....'], '']] as const) {
+    const ours = await run(bin('readproctitle'), args, { input });
+    const theirs = await run(cbin('readproctitle'), args, { input });
+    assert.deepEqual({ code: ours.code, out: ours.stdout, err: ours.stderr }, { code: theirs.code, out: theirs.stdout, err: theirs.stderr }, `readproctitle ${args.join(' ')}`);
+  }
+});
+
+/** The title as ps shows it: arguments joined by spaces, trailing NULs dropped. */
+function title(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replaceAll('\0', ' ');
+}
+
+test('readproctitle: the last bytes of its input show in the process title, as with the C one', async () => {
+  const dots = '.'.repeat(40);
+  const input = 'svscan: warning: unable to stat x: file does not exist\nsecond\0 line';
+  const shown: string[] = [];
+  for (const cmd of [bin('readproctitle'), cbin('readproctitle')]) {
+    const child = procs.start(cmd, ['service', 'errors:', dots], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin!.write(input);
+    const pid = child.pid!;
+    const t = await waitFor(() => {
+      const s = title(pid);
+      return s.endsWith('second line') ? s : '';
+    }, `${cmd}: the input in the title`);
+    const ps = await run('ps', ['-o', 'args=', '-p', String(pid)]);
+    assert.match(ps.stdout, /second line\n$/, 'ps shows it');
+    shown.push(t.slice(t.indexOf('service errors: ')));
+    child.stdin!.end();
+    assert.equal(await exitOf(child), 0, 'exit 0 at EOF');
+  }
+  assert.equal(shown[0], shown[1]);
+  // the window is the last argument less its first 3 bytes (shown as dots)
+  assert.equal(shown[0], `service errors: ...${input.replace('\0', '').slice(-(dots.length - 3))}`);
+});
