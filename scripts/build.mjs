@@ -19,6 +19,11 @@ const nodeFlags = {
   svscan: [],
 };
 
+// Programs that start no child, or give their children process.env: the
+// launcher may hand NODE_EXTRA_CA_CERTS over to them (see launcher.sh).
+// Not the ones that build a child's environment from /proc/self/environ.
+const caHandOver = new Set(['svc', 'svstat', 'svok', 'tai64n', 'tai64nlocal']);
+
 function programs() {
   return fs.readdirSync(path.join(root, 'commands'))
     .filter((f) => f.endsWith('.ts'))
@@ -34,6 +39,7 @@ function writeLauncher(name, bindir, script) {
   const text = template
     .replace('@NODE@', shQuote(process.execPath))
     .replace('@NODE_FLAGS@', (nodeFlags[name] ?? []).join(' '))
+    .replace('@CA_HANDOVER@', caHandOver.has(name) ? 'yes' : 'no')
     .replace('@SCRIPT@', shQuote(script))
     .replaceAll('@PROG@', name);
   fs.mkdirSync(bindir, { recursive: true });
@@ -42,8 +48,17 @@ function writeLauncher(name, bindir, script) {
   fs.renameSync(file + '.tmp', file);
 }
 
+// First statement of every program: the launcher moved NODE_EXTRA_CA_CERTS
+// out of Node's way (see launcher.sh); children must get it back.
+// ("use strict" first: the bundles are strict, and a banner before esbuild's
+// own directive would turn that into a plain string.)
+const restoreCa = '"use strict";\nif (process.env.DAEMONTOOLS_NODE_CA !== undefined) {'
+  + ' process.env.NODE_EXTRA_CA_CERTS = process.env.DAEMONTOOLS_NODE_CA;'
+  + ' delete process.env.DAEMONTOOLS_NODE_CA; }';
+
 async function buildOne(name) {
   await build({
+    banner: { js: restoreCa },
     entryPoints: [path.join(root, 'commands', `${name}.ts`)],
     outfile: path.join(root, 'dist', `${name}.js`),
     bundle: true,
