@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  CATLOG, COUNTER, SLEEPER, exitOf, killUnder, makeService, pipeFds, startSvscan, statusPid,
+  CATLOG, COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, pipeFds, startSvscan, statusPid,
   superviseChildren, supervisesIn, waitUp,
 } from './svscan-util';
 
@@ -212,4 +212,36 @@ test('svscan: warnings match the C svscan (dangling symlink, supervise not found
   }
   assert.equal(outputs[0], outputs[1]);
   assert.match(outputs[0], /^svscan: warning: unable to start supervise a: file does not exist$/m);
+});
+
+test('svscan as PID 1: reaps orphans, and SIGINT brings the tree down', async () => {
+  const { scan, logs } = root();
+  // 20 orphans re-parented to PID 1 (svscan), which must reap them
+  const a = makeService(path.join(scan, 'a'), '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do (sleep 0.1 &); done\nexec sleep 1000\n');
+  const ns = startSvscan(procs, scan, logs, { cmd: 'unshare', args: ['--pid', '--fork', '--mount-proc', bin('svscan'), scan] });
+  // pids in supervise/status are the namespace's: find the service by its cwd
+  const realA = fs.realpathSync(a);
+  const runA = (await waitFor(() => allProcs().find((p) => p.cwd === realA && p.argv.join(' ') === 'sleep 1000'), 'a up'))!.pid;
+  const found = await waitFor(() => allProcs().find((p) => p.ppid === ns.pid), 'svscan, PID 1 of its namespace');
+  const svscan = { pid: found!.pid };
+  const zombies = (): number => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
+    try {
+      const st = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      return f[0] === 'Z' && Number(f[1]) === svscan.pid;
+    } catch {
+      return false;
+    }
+  }).length;
+  await waitFor(() => zombies() === 0 && !fs.readdirSync('/proc').some((e) => {
+    try {
+      return fs.readFileSync(`/proc/${e}/cmdline`, 'latin1') === 'sleep\x000.1\x00';
+    } catch {
+      return false;
+    }
+  }), 'every orphan reaped', 10000);
+  process.kill(svscan.pid, 'SIGINT');
+  assert.equal(await exitOf(ns.child), 0);
+  assert.equal(alive(runA), false, 'the service was brought down');
+  assert.equal(supervisesIn(a).length, 0);
 });

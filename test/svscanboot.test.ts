@@ -27,6 +27,8 @@ test('svscanboot: stops stale supervise, runs svscan DIR | readproctitle, stops 
   const staleRun = await waitUp(a, 'stale a');
 
   const boot = procs.start(bin('svscanboot'), [scan], { detached: true, stdio: ['ignore', 'ignore', 'ignore'] });
+  const bootPid = boot.pid ?? 0;
+  assert.ok(bootPid > 0, 'svscanboot started');
   assert.notEqual(await exitOf(stale), null, 'the stale supervise was told to exit');
   assert.equal(alive(staleRun), false, 'and its service brought down');
   const runA = await waitFor(() => {
@@ -35,10 +37,10 @@ test('svscanboot: stops stale supervise, runs svscan DIR | readproctitle, stops 
   }, 'a started again by the new tree');
   await waitUp(path.join(b, 'log'));
 
-  const tree = allProcs().filter((p) => p.pgrp === boot.pid);
+  const tree = allProcs().filter((p) => p.pgrp === bootPid);
   const svscan = tree.find((p) => p.argv.some((x) => path.basename(x) === 'svscan.js' || path.basename(x) === 'svscan'));
   assert.ok(svscan, 'svscan runs');
-  assert.equal(svscan.ppid, boot.pid);
+  assert.equal(svscan.ppid, bootPid);
   assert.equal(fs.realpathSync(svscan.cwd), fs.realpathSync(scan));
   assert.equal(supervisesIn(a)[0].ppid, svscan.pid);
   const title = tree.find((p) => p.argv[0]?.startsWith('readproctitle'));
@@ -54,8 +56,8 @@ test('svscanboot: stops stale supervise, runs svscan DIR | readproctitle, stops 
   const PATH = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
   assert.equal(PATH.split(':')[0], path.dirname(bin('svscan')), 'our commands first in PATH');
 
-  process.kill(boot.pid, 'SIGTERM');
+  process.kill(bootPid, 'SIGTERM');
   assert.equal(await exitOf(boot), 0);
   for (const p of [...tree.map((x) => x.pid), runA]) assert.equal(alive(p), false, `pid ${p} stopped`);
-  assert.equal(allProcs().filter((p) => p.pgrp === boot.pid).length, 0, 'nothing left running');
+  assert.equal(allProcs().filter((p) => p.pgrp === bootPid).length, 0, 'nothing left running');
 });
