@@ -226,7 +226,9 @@ export class Scanner {
       if (!s.active) this.forgetIfGone(s);
     };
     child.on('error', (e) => {
-      if (child.pid === undefined) this.diag.warn(`unable to start supervise ${label}`, e);
+      // the only error of a child we never signal: it could not be started
+      if (child.pid !== undefined) return;
+      this.diag.warn(`unable to start supervise ${label}`, e);
       gone();
     });
     child.on('exit', gone);
