@@ -75,6 +75,9 @@ const cases: Record<string, Case[]> = {
     { args: ['0', 'true'] },
     { args: ['-x', 'nobody', 'true'] },
     { args: ['nobody', './nonexistent-program'] },
+    // searched as nobody: a PATH entry nobody cannot enter says "access denied"
+    { args: ['nobody', 'nonexistent-program'], env: { PATH: '/root/.dtn-private:/usr/bin:/bin' } },
+    { args: ['nobody', 'nonexistent-program'] },
     { args: ['nobody', 'sh', '-c', 'id; grep -E "^(Uid|Gid|Groups)" /proc/self/status'] },
     { args: ['nobody', '/usr/bin/setuidgid', 'root', 'true'] },
   ],
