@@ -1,6 +1,8 @@
 // getopt(3)-style parsing as the daemontools programs do it: grouped short
 // letters, option values attached or in the next word, options end at the
-// first non-option word or after `--`; a lone `-` is not an option.
+// first non-option word or after `--`; a lone `-` is not an option. As in
+// the C tools, any word starting with `--` (`--x` too) ends the options and
+// is consumed.
 
 export interface Option {
   letter: string;
@@ -17,7 +19,7 @@ export function getopt(args: readonly string[], optstring: string): GetoptResult
   let i = 0;
   for (; i < args.length; i++) {
     const word = args[i];
-    if (word === '--') {
+    if (word.startsWith('--')) {
       i++;
       break;
     }
