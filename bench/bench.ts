@@ -1,7 +1,8 @@
 // `make bench`: this suite and the C daemontools side by side in one run,
 // interleaved; prints a Markdown table of medians with the ratio ours/C and
 // the budgets of issue 6. Usage: node build/bench.js [--quick] [--only a,b]
-// (sections: cli control detect scale throughput). Progress goes to stderr,
+// [--ours DIR] (sections: cli control detect scale throughput; --ours
+// measures DIR instead of ./bin, e.g. /usr/bin to check the benchmark). Progress goes to stderr,
 // the table to stdout. Every process started is stopped at the end, also on
 // failure and on Ctrl-C.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { Ctx, FULL, QUICK } from './context';
 import { controlAndCrash } from './control';
 import { Procs } from './procs';
 import { detection, scale } from './scan';
+import { setOursDir } from './suites';
 import { throughput } from './throughput';
 import { addRow, render } from './table';
 import { Aborted, errorText, nowMs, run } from './util';
@@ -26,7 +28,7 @@ const SECTIONS: Record<string, (ctx: Ctx) => Promise<void>> = {
 };
 
 function usage(): never {
-  process.stderr.write(`usage: bench [--quick] [--only ${Object.keys(SECTIONS).join(',')}]\n`);
+  process.stderr.write(`usage: bench [--quick] [--only ${Object.keys(SECTIONS).join(',')}] [--ours DIR]\n`);
   process.exit(100);
 }
 
@@ -36,6 +38,7 @@ function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--quick') quick = true;
     else if (argv[i] === '--only' && argv[i + 1]) only = argv[++i].split(',');
+    else if (argv[i] === '--ours' && argv[i + 1]) setOursDir(argv[++i]);
     else usage();
   }
   if (only.some((o) => !(o in SECTIONS))) usage();

@@ -28,9 +28,19 @@ function timeRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): Timed {
   return { ms: nowMs() - t0, status: r.status };
 }
 
-function nodeFloor(): Timed {
-  return timeRun(process.execPath, ['-e', '0'], C.env);
+function nodeFloor(env = C.env): Timed {
+  return timeRun(process.execPath, ['-e', '0'], env);
 }
+
+// Node parses the certificates of NODE_EXTRA_CA_CERTS at every start; the
+// launchers move it out of Node's way, so the floor without it is shown too.
+const CA = 'NODE_EXTRA_CA_CERTS';
+const envWithoutCa = (): NodeJS.ProcessEnv | undefined => {
+  if (C.env[CA] === undefined) return undefined;
+  const env = { ...C.env };
+  delete env[CA];
+  return env;
+};
 
 /** Supervised services for svstat, svok and svc (the C supervise, the same for both suites). */
 async function fixture(ctx: Ctx): Promise<{ dirs: string[]; env: string; lock: string }> {
@@ -86,9 +96,12 @@ export async function cliLatency(ctx: Ctx): Promise<void> {
   }
 
   const floor: number[] = [];
+  const bareEnv = envWithoutCa();
+  const bareFloor: number[] = [];
   const times = new Map<Case, Record<Suite['name'], number[]>>(cases.map((c) => [c, { ours: [], C: [] }]));
   for (let round = 0; round < ctx.p.cliRounds; round++) {
     floor.push(nodeFloor().ms);
+    if (bareEnv) bareFloor.push(nodeFloor(bareEnv).ms);
     for (const c of cases) {
       for (const s of SUITES) {
         if (s === OURS && notes.has(c)) continue;
@@ -102,6 +115,7 @@ export async function cliLatency(ctx: Ctx): Promise<void> {
 
   const node = median(floor);
   addRow({ section: cli, figure: '`node -e 0` (the floor)', unit: 'ms', ours: node, node, single: true });
+  if (bareEnv) addRow({ section: cli, figure: `\`node -e 0\` without ${CA}`, unit: 'ms', ours: median(bareFloor), node, single: true });
   for (const c of cases) {
     const t = times.get(c)!;
     addRow({ section: c.section, figure: c.figure, unit: 'ms', ours: median(t.ours), c: median(t.C), node, budget: c.needs.length === 1 ? vsNode(1.2) : undefined, note: notes.get(c) });

@@ -24,6 +24,11 @@ function suite(name: Suite['name'], dir: string): Suite {
 }
 
 export const OURS = suite('ours', path.join(ROOT, 'bin'));
+
+/** Measures the programs of another directory as "ours" (to check the benchmark itself). */
+export function setOursDir(dir: string): void {
+  Object.assign(OURS, suite('ours', path.resolve(dir)));
+}
 export const C = suite('C', '/usr/bin');
 export const SUITES: readonly Suite[] = [OURS, C];
 
