@@ -152,18 +152,19 @@ export class Scanner {
       }
     }
     for (const s of this.services.values()) {
-      if (s.active) {
-        this.startMissing(s);
-      } else {
-        this.forgetIfGone(s);
+      try {
+        if (s.active) this.startMissing(s);
+        else this.forgetIfGone(s);
+      } catch (e) {
+        this.diag.warn(`unable to start ${s.name}`, e);
       }
     }
   }
 
   private found(name: string): void {
-    let st: fs.Stats;
+    let st: fs.BigIntStats;
     try {
-      st = fs.statSync(name);
+      st = fs.statSync(name, { bigint: true });
     } catch (e) {
       this.diag.warn(`unable to stat ${name}`, e);
       return;
