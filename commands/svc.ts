@@ -1,0 +1,68 @@
+// svc -OPTS dir...: send control commands to the supervise of each dir.
+import { Diag, EXIT_USAGE, errnoCode, writeStderr } from '../lib/errors';
+import { getopt, getoptMessage } from '../lib/getopt';
+import { answerHelp } from '../lib/help';
+import { Origin } from '../lib/svc-cwd';
+import { SVC_LETTERS, SVC_OPTIONS_LINE, commandBytes, sendControl } from '../lib/svc-control';
+
+const diag = new Diag('svc');
+const args = process.argv.slice(2);
+answerHelp('svc', args, {
+  usage: 'svc -opts dir...',
+  description:
+    'Sends commands to the supervise running for each service directory dir. The letters are sent in the ' +
+    'order given, each once. A dir without a running supervise gets a warning; svc goes on and exits 0.',
+  options: [
+    ['-u', 'up: start the service, restart it when it exits'],
+    ['-d', 'down: stop it (TERM then CONT), do not restart it'],
+    ['-o', 'once: start it if it is down, do not restart it'],
+    ['-p', 'pause: send STOP'],
+    ['-c', 'continue: send CONT'],
+    ['-h', 'send HUP'],
+    ['-a', 'send ALRM'],
+    ['-i', 'send INT'],
+    ['-t', 'send TERM'],
+    ['-k', 'send KILL'],
+    ['-x', 'exit: supervise exits as soon as the service is down'],
+    ['-q', 'send QUIT (beyond daemontools 0.76)'],
+    ['-1', 'send USR1 (beyond daemontools 0.76)'],
+    ['-2', 'send USR2 (beyond daemontools 0.76)'],
+    ['-w', 'send WINCH (beyond daemontools 0.76)'],
+  ],
+});
+
+const parsed = getopt(args, SVC_LETTERS);
+if (!parsed.ok) {
+  writeStderr(getoptMessage('svc', parsed) + SVC_OPTIONS_LINE);
+  process.exit(EXIT_USAGE);
+}
+const bytes = commandBytes(parsed.options.map((o) => o.letter));
+
+let origin: Origin;
+try {
+  origin = Origin.open();
+} catch (e) {
+  diag.fatal('unable to open current directory', e);
+}
+function control(dir: string): void {
+  try {
+    origin.enter(dir);
+  } catch (e) {
+    diag.warn(`unable to chdir to ${dir}`, e);
+    return;
+  }
+  const failed = sendControl(bytes);
+  if (!failed) return;
+  if (failed.step === 'write') diag.warn(`error writing commands to ${dir}`, failed.error);
+  else if (errnoCode(failed.error) === 'ENXIO') writeStderr(`svc: warning: unable to control ${dir}: supervise not running\n`);
+  else diag.warn(`unable to control ${dir}`, failed.error);
+}
+
+for (const dir of parsed.rest) {
+  control(dir);
+  try {
+    origin.back();
+  } catch (e) {
+    diag.fatal('unable to set directory', e);
+  }
+}

@@ -1,0 +1,53 @@
+// svstat dir...: one line per service directory saying whether its service
+// is up, for how long, and how that differs from what is wanted.
+// `svstat --json dir...` (beyond): the same facts, one JSON object per line.
+import { Diag } from '../lib/errors';
+import { answerHelp } from '../lib/help';
+import { Origin } from '../lib/svc-cwd';
+import { writeAllSync } from '../lib/svc-write';
+import { Report, formatJson, formatLine, probe } from '../lib/svstat-report';
+
+const diag = new Diag('svstat');
+let args = process.argv.slice(2);
+answerHelp('svstat', args, {
+  usage: 'svstat [--json] dir...',
+  description:
+    'Prints one line per service directory dir: up (pid P) or down, the seconds since that last changed, ' +
+    'and how it differs from the normal and the wanted state (normally down/up, paused, want up/down). ' +
+    'With --json as the first argument (beyond daemontools 0.76): one JSON object per dir and line, ' +
+    'with dir, state (up, down, not running, error), pid, seconds, since (TAI64N label), paused, want ' +
+    '(up, down, once), normallyUp, or error.',
+});
+const json = args[0] === '--json';
+if (json) args = args.slice(1);
+const format = json ? formatJson : formatLine;
+
+let origin: Origin;
+try {
+  origin = Origin.open();
+} catch (e) {
+  diag.fatal('unable to open current directory', e);
+}
+function report(dir: string): Report {
+  try {
+    origin.enter(dir);
+  } catch (e) {
+    return { kind: 'failure', what: 'unable to chdir', cause: e };
+  }
+  return probe(Math.floor(Date.now() / 1000));
+}
+
+let out = '';
+for (const dir of args) {
+  out += format(dir, report(dir));
+  try {
+    origin.back();
+  } catch (e) {
+    diag.fatal('unable to set directory', e);
+  }
+}
+try {
+  writeAllSync(1, Buffer.from(out));
+} catch {
+  // nobody reads: nothing to report to
+}

@@ -1,0 +1,125 @@
+// What svstat finds out about one service directory (the current directory
+// when probe() runs), and its two renderings: the C svstat's line, byte for
+// byte, and a JSON object (beyond).
+import fs from 'node:fs';
+import { reason } from './errors';
+import { STATUS_SIZE, Want, decodeStatus } from './status';
+
+export interface StatusReport {
+  kind: 'status';
+  pid: number;
+  /** whole seconds since the last change of pid, as the C svstat prints it */
+  seconds: bigint;
+  paused: boolean;
+  want: Want;
+  normallyUp: boolean;
+  /** the TAI64N label of the last change, `@` + 24 hex digits */
+  since: string;
+}
+
+export interface FailureReport {
+  kind: 'failure';
+  /** e.g. "unable to open supervise/ok", or "supervise not running" with no cause */
+  what: string;
+  /** a system error, or the text of the reason (e.g. "bad format") */
+  cause?: unknown;
+}
+
+export type Report = StatusReport | FailureReport;
+
+const TAI_OFFSET = (1n << 62n) + 10n;
+
+/**
+ * Seconds from a TAI64 label to now, computed as the C svstat does: in
+ * unsigned 64 bits, 0 for a time in the future, then through a double
+ * (so absurd labels print the same absurd number).
+ */
+export function secondsSince(label: bigint, nowUnix: number): bigint {
+  const now = TAI_OFFSET + BigInt(nowUnix);
+  if (now < label) return 0n;
+  return BigInt(Number(now - label));
+}
+
+function failure(what: string, cause?: unknown): FailureReport {
+  return { kind: 'failure', what, cause };
+}
+
+/** Probes the service in the current directory, in the C svstat's order. */
+export function probe(nowUnix: number): Report {
+  let normallyUp: boolean;
+  try {
+    normallyUp = fs.statSync('down', { throwIfNoEntry: false }) === undefined;
+  } catch (e) {
+    return failure('unable to stat down', e);
+  }
+  try {
+    fs.closeSync(fs.openSync('supervise/ok', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENXIO') return failure('supervise not running');
+    return failure('unable to open supervise/ok', e);
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync('supervise/status', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return failure('unable to open supervise/status', e);
+  }
+  const buf = Buffer.alloc(STATUS_SIZE);
+  let got: number;
+  try {
+    got = fs.readSync(fd, buf, 0, STATUS_SIZE, null);
+  } catch (e) {
+    return failure('unable to read supervise/status', e);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const status = decodeStatus(buf.subarray(0, got));
+  if (!status) return failure('unable to read supervise/status', 'bad format');
+  return {
+    kind: 'status',
+    pid: status.pid,
+    seconds: secondsSince(buf.readBigUInt64BE(0), nowUnix),
+    paused: status.paused,
+    want: status.want,
+    normallyUp,
+    since: '@' + buf.toString('hex', 0, 12),
+  };
+}
+
+/** The C svstat's line for dir (with its newline). */
+export function formatLine(dir: string, r: Report): string {
+  if (r.kind === 'failure') {
+    if (r.cause === undefined) return `${dir}: ${r.what}\n`;
+    return `${dir}: ${r.what}: ${typeof r.cause === 'string' ? r.cause : reason(r.cause)}\n`;
+  }
+  let line = r.pid ? `${dir}: up (pid ${r.pid}) ` : `${dir}: down `;
+  line += `${r.seconds} seconds`;
+  if (r.pid && !r.normallyUp) line += ', normally down';
+  if (!r.pid && r.normallyUp) line += ', normally up';
+  if (r.pid && r.paused) line += ', paused';
+  if (!r.pid && r.want === 'up') line += ', want up';
+  if (r.pid && r.want === 'down') line += ', want down';
+  return line + '\n';
+}
+
+/** One JSON object (one line) with the same facts, for `svstat --json`. */
+export function formatJson(dir: string, r: Report): string {
+  if (r.kind === 'failure') {
+    const notRunning = r.cause === undefined;
+    return JSON.stringify({
+      dir,
+      state: notRunning ? 'not running' : 'error',
+      ...(notRunning ? {} : { error: formatLine('', r).slice(2, -1) }),
+    }) + '\n';
+  }
+  return JSON.stringify({
+    dir,
+    state: r.pid ? 'up' : 'down',
+    pid: r.pid || null,
+    seconds: Number(r.seconds),
+    since: r.since,
+    paused: r.pid ? r.paused : false,
+    want: r.want,
+    normallyUp: r.normallyUp,
+  }) + '\n';
+}
