@@ -38,12 +38,14 @@ if (!parsed.ok) {
 }
 const bytes = commandBytes(parsed.options.map((o) => o.letter));
 
-let origin: Origin;
-try {
-  origin = Origin.open();
-} catch (e) {
-  diag.fatal('unable to open current directory', e);
+function openOrigin(): Origin {
+  try {
+    return Origin.open();
+  } catch (e) {
+    diag.fatal('unable to open current directory', e);
+  }
 }
+const origin = openOrigin();
 function control(dir: string): void {
   try {
     origin.enter(dir);

@@ -22,12 +22,14 @@ const json = args[0] === '--json';
 if (json) args = args.slice(1);
 const format = json ? formatJson : formatLine;
 
-let origin: Origin;
-try {
-  origin = Origin.open();
-} catch (e) {
-  diag.fatal('unable to open current directory', e);
+function openOrigin(): Origin {
+  try {
+    return Origin.open();
+  } catch (e) {
+    diag.fatal('unable to open current directory', e);
+  }
 }
+const origin = openOrigin();
 function report(dir: string): Report {
   try {
     origin.enter(dir);
