@@ -15,6 +15,9 @@ import { captureLimits, limitsToRestore } from './limits';
 import * as sys from './sys';
 
 const LIMITS_ENV = 'DAEMONTOOLS_NODE_LIMITS';
+// the launcher's hand-over of NODE_EXTRA_CA_CERTS (scripts/launcher.sh)
+const CA_ENV = 'DAEMONTOOLS_NODE_CA';
+const CA_REAL = 'NODE_EXTRA_CA_CERTS';
 const DEFAULT_PATH = '/bin:/usr/bin';
 const EQ = 0x3d;
 const EPERM = 1;
@@ -50,6 +53,7 @@ export interface PreparedExec {
   /** Soft limits to put back if exec fails, so that Node can still report it. */
   undo: LimitChange[];
   identity?: Identity;
+  ignored: number[];
 }
 
 function cstr(b: Buffer | string): Buffer {
@@ -92,12 +96,51 @@ export function rawArgs(from: number): Buffer[] {
   return process.argv.slice(from).map((a) => Buffer.from(a));
 }
 
-/** The environment this process was started with, as raw entries, without the launcher's variable. */
-function rawEnviron(): Buffer[] {
+interface Environ {
+  entries: Buffer[];
+  /** Signals the caller ignored (SigIgn, if the launcher recorded it): Node resets them at start. */
+  ignored: number[];
+}
+
+function startsWith(entry: Buffer, prefix: string): boolean {
+  return entry.length >= prefix.length && entry.subarray(0, prefix.length).toString('latin1') === prefix;
+}
+
+/** Signal numbers from a /proc SigIgn mask in the launcher's record (`...;SigIgn:\tHEX;`). */
+export function ignoredSignals(record: string): number[] {
+  const m = /(?:^|;)SigIgn:\s*([0-9a-fA-F]+)/.exec(record);
+  if (!m) return [];
+  const mask = BigInt(`0x${m[1]}`);
+  const out: number[] = [];
+  for (let sig = 1; sig < 65; sig++) {
+    // SIGKILL, SIGSTOP and glibc's own two cannot be or must not be ignored
+    if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue;
+    if ((mask >> BigInt(sig - 1)) & 1n) out.push(sig);
+  }
+  return out;
+}
+
+/**
+ * The environment this process was started with, as raw entries: the
+ * launcher's record removed, its NODE_EXTRA_CA_CERTS hand-over undone.
+ */
+function rawEnviron(): Environ {
   const data = readProc('/proc/self/environ');
-  if (!data) return Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
-  const marker = Buffer.from(`${LIMITS_ENV}=`);
-  return splitNul(data).filter((e) => !(e.length >= marker.length && e.subarray(0, marker.length).equals(marker)));
+  if (!data) {
+    return { entries: Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`)), ignored: [] };
+  }
+  const entries: Buffer[] = [];
+  let ignored: number[] = [];
+  for (const e of splitNul(data)) {
+    if (startsWith(e, `${LIMITS_ENV}=`)) {
+      ignored = ignoredSignals(e.subarray(LIMITS_ENV.length + 1).toString('latin1'));
+    } else if (startsWith(e, `${CA_ENV}=`)) {
+      entries.push(Buffer.concat([Buffer.from(`${CA_REAL}=`), e.subarray(CA_ENV.length + 1)]));
+    } else {
+      entries.push(e);
+    }
+  }
+  return { entries, ignored };
 }
 
 function entryName(entry: Buffer): string {
@@ -140,11 +183,8 @@ export function searchPath(file: Buffer, pathValue: Buffer | undefined): Buffer[
 }
 
 function envValue(environ: Buffer[], name: string): Buffer | undefined {
-  const prefix = Buffer.from(`${name}=`);
-  for (const e of environ) {
-    if (e.length >= prefix.length && e.subarray(0, prefix.length).equals(prefix)) return e.subarray(prefix.length);
-  }
-  return undefined;
+  const entry = environ.find((e) => startsWith(e, `${name}=`));
+  return entry?.subarray(name.length + 1);
 }
 
 /** The soft limits to set before exec: the recorded ones, then the program's own, clamped to the hard limits. */
@@ -175,12 +215,13 @@ export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExe
   const { limits, undo } = planLimits(opts.limits);
   const prepared: PreparedExec = {
     prog: args[0].toString(),
-    candidates: searchPath(args[0], envValue(environ, 'PATH')).map(cstr),
+    candidates: searchPath(args[0], envValue(environ.entries, 'PATH')).map(cstr),
     argv: [...args.map(cstr), null],
-    envp: [...buildEnv(environ, opts.env).map(cstr), null],
+    envp: [...buildEnv(environ.entries, opts.env).map(cstr), null],
     limits,
     undo,
     identity: opts.identity,
+    ignored: environ.ignored,
   };
   // warm up the code paths used after the limits change
   sys.errnoName(0);
@@ -188,7 +229,8 @@ export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExe
 }
 
 /**
- * Makes stdio inheritable and blocking, resets signals, switches identity,
+ * Makes stdio inheritable and blocking, resets signals (those the caller
+ * ignored stay ignored, as through the C tools), switches identity,
  * sets the limits and execs the first candidate that runs. Returns only on
  * failure: prints `PROG: fatal: unable to run NAME: REASON` and exits 111
  * (or `unable to setgid`/`unable to setuid`).
@@ -196,6 +238,7 @@ export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExe
 export function runExec(diag: Diag, p: PreparedExec): never {
   for (let fd = 0; fd <= 2; fd++) sys.makeInheritableBlocking(fd);
   sys.resetSignals();
+  for (const sig of p.ignored) sys.ignoreSignal(sig);
   if (p.identity) {
     try {
       sys.setgroups([p.identity.gid]);

@@ -333,3 +333,8 @@ export function peekExitedChild(): number {
 export function reapChild(pid: number): boolean {
   return load().waitpid(pid, null, WNOHANG) === pid;
 }
+
+/** Sets sig's disposition to SIG_IGN (to give a child the ignored signals this process was started with). */
+export function ignoreSignal(sig: number): void {
+  load().signal(sig, 1);
+}

@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, bin, cbin, run } from './helpers';
+import { ignoredSignals } from '../lib/exec';
+import { Procs, ROOT, bin, cbin, run } from './helpers';
 
 const procs = new Procs();
 let dir = '';
@@ -138,4 +139,16 @@ test('arguments and environment reach the child byte for byte (not valid UTF-8 e
   const r = await sh(`RAW=$(printf 'a\\351'); export RAW; exec ${B('envdir')} e sh -c ${q(show)} x "$(printf 'b\\377')"`);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.replace(/\s+/g, ' ').trim(), '62 ff 61 e9');
+});
+
+test('signals the caller ignored, as recorded by the launcher, stay ignored in the child (like nohup through the C tools)', async () => {
+  assert.deepEqual(ignoredSignals('Max open files  1024  4096  files;SigIgn:\t0000000000000003;'), [1, 2]);
+  assert.deepEqual(ignoredSignals('SigIgn:\t0000000180000100;'), []); // KILL, 32, 33: never
+  assert.deepEqual(ignoredSignals('Max cpu time  unlimited  unlimited  seconds;'), []);
+  // the bundle itself, given the record the launcher writes
+  const r = await run(process.execPath, [path.join(ROOT, 'dist', 'envdir.js'), 'e', 'grep', '^SigIgn:', '/proc/self/status'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, DAEMONTOOLS_NODE_LIMITS: 'Max open files  1024  4096  files;SigIgn:\t0000000000000001;' },
+  });
+  assert.deepEqual({ code: r.code, out: r.stdout, err: r.stderr }, { code: 0, out: 'SigIgn:\t0000000000000001\n', err: '' });
 });
