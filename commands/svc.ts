@@ -5,7 +5,7 @@ import { answerHelp } from '../lib/help';
 import { Origin } from '../lib/svc-cwd';
 import { SVC_LETTERS, SVC_OPTIONS_LINE, commandBytes, sendControl } from '../lib/svc-control';
 
-const diag = new Diag('svc');
+const diag: Diag = new Diag('svc');
 const args = process.argv.slice(2);
 answerHelp('svc', args, {
   usage: 'svc -opts dir...',

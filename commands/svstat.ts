@@ -7,7 +7,7 @@ import { Origin } from '../lib/svc-cwd';
 import { writeAllSync } from '../lib/svc-write';
 import { Report, formatJson, formatLine, probe } from '../lib/svstat-report';
 
-const diag = new Diag('svstat');
+const diag: Diag = new Diag('svstat');
 let args = process.argv.slice(2);
 answerHelp('svstat', args, {
   usage: 'svstat [--json] dir...',
