@@ -1,0 +1,132 @@
+// The files supervise keeps in DIR/supervise/: the lock, the control and ok
+// FIFOs, and the status record. Steps, flags and messages follow the C
+// supervise (observed with strace): a failed mkdir or mkfifo is not an error
+// by itself, only the open that follows is.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as sys from './sys';
+import { encodeStatus, Status } from './status';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NONBLOCK } = fs.constants;
+
+/** A setup step that failed: `what` in the C tool's words, `cause` the system error. */
+export class SetupError extends Error {
+  constructor(public readonly what: string, public readonly cause: unknown) {
+    super(what);
+  }
+}
+
+export interface SuperviseFds {
+  lock: number;
+  controlRead: number;
+  /** Held so that the control FIFO never reads end-of-file. */
+  controlWrite: number;
+  ok: number;
+}
+
+function fifo(file: string): void {
+  try {
+    sys.mkfifo(file, 0o600);
+  } catch {
+    // EEXIST, or an error the open below reports
+  }
+}
+
+function attempt<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new SetupError(what, e);
+  }
+}
+
+/**
+ * Steps 2 and 3 of supervise up to the first status write: supervise/ and
+ * its lock, then the control FIFO. `dir` is where the files are, `label`
+ * how the directory is named in messages. Every fd is close-on-exec (Node
+ * opens with O_CLOEXEC), so no child inherits one.
+ */
+export function openLockAndControl(dir: string, label: string): Omit<SuperviseFds, 'ok'> {
+  const sup = path.join(dir, 'supervise');
+  try {
+    fs.mkdirSync(sup, 0o700);
+  } catch {
+    // exists already, or the lock below fails with the reason
+  }
+  const lock = attempt(`unable to acquire ${label}/supervise/lock`, () => {
+    const fd = fs.openSync(path.join(sup, 'lock'), O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK, 0o600);
+    try {
+      sys.flock(fd, sys.LOCK_EX | sys.LOCK_NB);
+    } catch (e) {
+      closeQuietly(fd);
+      throw e;
+    }
+    return fd;
+  });
+  const control = path.join(sup, 'control');
+  fifo(control);
+  try {
+    const controlRead = attempt(`unable to read ${label}/supervise/control`, () =>
+      fs.openSync(control, O_RDONLY | O_NONBLOCK),
+    );
+    try {
+      const controlWrite = attempt(`unable to write ${label}/supervise/control`, () =>
+        fs.openSync(control, O_WRONLY | O_NONBLOCK),
+      );
+      return { lock, controlRead, controlWrite };
+    } catch (e) {
+      closeQuietly(controlRead);
+      throw e;
+    }
+  } catch (e) {
+    closeQuietly(lock);
+    throw e;
+  }
+}
+
+/** Step 3, after the first status write: the ok FIFO, held open for reading. */
+export function openOk(dir: string, label: string): number {
+  const ok = path.join(dir, 'supervise', 'ok');
+  fifo(ok);
+  return attempt(`unable to read ${label}/supervise/ok`, () => fs.openSync(ok, O_RDONLY | O_NONBLOCK));
+}
+
+/**
+ * Replaces supervise/status atomically (status.new, then rename). Returns
+ * a warning in the C tool's words when a step fails, undefined otherwise.
+ */
+export function writeStatusFile(dir: string, label: string, status: Status): { what: string; cause: unknown } | undefined {
+  const fresh = path.join(dir, 'supervise', 'status.new');
+  let fd: number;
+  try {
+    fd = fs.openSync(fresh, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0o644);
+  } catch (e) {
+    return { what: `unable to open ${label}/supervise/status.new`, cause: e };
+  }
+  try {
+    const record = encodeStatus(status);
+    if (fs.writeSync(fd, record) !== record.length) throw Object.assign(new Error('short write'), { code: 'EIO' });
+  } catch (e) {
+    closeQuietly(fd);
+    return { what: `unable to write ${label}/supervise/status.new`, cause: e };
+  }
+  closeQuietly(fd);
+  try {
+    fs.renameSync(fresh, path.join(dir, 'supervise', 'status'));
+  } catch (e) {
+    return { what: `unable to rename ${label}/supervise/status.new to status`, cause: e };
+  }
+  return undefined;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // nothing to do about it
+  }
+}
+
+export function closeFds(fds: readonly (number | undefined)[]): void {
+  for (const fd of fds) if (fd !== undefined) closeQuietly(fd);
+}

@@ -1,0 +1,279 @@
+// The supervise state machine for one service: starts ./run, restarts it
+// (at most once a second), obeys the bytes written to supervise/control and
+// keeps supervise/status up to date. One object per service, no module
+// state, so that one process could run several.
+//
+// Idle, it costs no wakeup: the control FIFO is read as a libuv pipe
+// stream, the child's exit arrives through libuv's SIGCHLD handling, and a
+// timer exists only while a start waits out the one-second rule.
+import { spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { reason } from './errors';
+import { spawnWithLimits } from './limits';
+import { Want } from './status';
+import { now, Tai64n } from './tai64';
+import { closeFds, openLockAndControl, openOk, SuperviseFds, writeStatusFile } from './supervise-files';
+
+export { SetupError } from './supervise-files';
+
+/** At least this long between two starts of ./run. */
+const RESTART_MS = 1000;
+
+/** The control bytes that only send a signal to the service. */
+const SIGNAL_BYTES: Record<string, NodeJS.Signals> = {
+  a: 'SIGALRM',
+  h: 'SIGHUP',
+  i: 'SIGINT',
+  k: 'SIGKILL',
+  t: 'SIGTERM',
+  // beyond 0.76 (daemontools-encore's letters)
+  q: 'SIGQUIT',
+  '1': 'SIGUSR1',
+  '2': 'SIGUSR2',
+  w: 'SIGWINCH',
+};
+
+export interface SupervisorOptions {
+  /** The service directory: where supervise/ is, and ./run's working directory. */
+  dir: string;
+  /** How the directory is named in messages (the argument as given). */
+  label: string;
+  /** Writes one diagnostic line (newline included); must never throw. */
+  log: (line: string) => void;
+  /** Called once, when `x` was received and the service is down. */
+  onExit: () => void;
+  /** The program name in messages. */
+  prog?: string;
+}
+
+export class Supervisor {
+  private readonly dir: string;
+  private readonly label: string;
+  private readonly prog: string;
+  private readonly log: (line: string) => void;
+  private readonly onExit: () => void;
+
+  private want: Want = 'up';
+  private paused = false;
+  private exitRequested = false;
+  private finished = false;
+  private child: ChildProcess | undefined;
+  private pid = 0;
+  private when: Tai64n = now();
+  /** performance.now() of the last start attempt (-Infinity: none yet). */
+  private lastStart = -Infinity;
+  private startTimer: NodeJS.Timeout | undefined;
+  private fds: Partial<SuperviseFds> = {};
+  private control: net.Socket | undefined;
+
+  constructor(opts: SupervisorOptions) {
+    this.dir = opts.dir;
+    this.label = opts.label;
+    this.prog = opts.prog ?? 'supervise';
+    this.log = opts.log;
+    this.onExit = opts.onExit;
+  }
+
+  /**
+   * Takes the service directory over (lock, FIFOs, first status) and
+   * starts ./run unless the wish is down. Throws SetupError, with the C
+   * tool's words, when the directory cannot be supervised.
+   */
+  open(initialWant: Want): void {
+    this.want = initialWant;
+    const { lock, controlRead, controlWrite } = openLockAndControl(this.dir, this.label);
+    this.fds = { lock, controlRead, controlWrite };
+    this.when = now();
+    this.announce();
+    try {
+      this.fds.ok = openOk(this.dir, this.label);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    this.listen(controlRead);
+    if (this.want === 'up') this.requestStart();
+  }
+
+  /** Releases every fd (and the lock). The service, if running, is left alone. */
+  close(): void {
+    this.finished = true;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
+    if (this.control) {
+      this.control.destroy(); // closes controlRead
+      this.fds.controlRead = undefined;
+      this.control = undefined;
+    }
+    closeFds([this.fds.ok, this.fds.controlWrite, this.fds.controlRead, this.fds.lock]);
+    this.fds = {};
+  }
+
+  /** The pid of ./run, 0 when down. */
+  get servicePid(): number {
+    return this.pid;
+  }
+
+  private listen(fd: number): void {
+    const sock = new net.Socket({ fd, readable: true, writable: false });
+    sock.on('data', (chunk: Buffer) => this.commands(chunk));
+    // Cannot happen while we hold a write end; never let it kill supervise.
+    sock.on('error', () => undefined);
+    this.control = sock;
+  }
+
+  /** Acts on control bytes in order; unknown bytes are ignored. */
+  commands(bytes: Buffer): void {
+    for (let i = 0; i < bytes.length && !this.finished; i++) this.command(String.fromCharCode(bytes[i]));
+  }
+
+  private command(c: string): void {
+    switch (c) {
+      case 'd':
+        this.want = 'down';
+        this.cancelStart();
+        if (this.pid) {
+          this.signal('SIGTERM');
+          this.signal('SIGCONT');
+          this.paused = false;
+        }
+        this.announce();
+        return;
+      case 'u':
+      case 'o':
+        this.want = c === 'u' ? 'up' : 'once';
+        this.announce();
+        if (!this.pid) this.requestStart();
+        return;
+      case 'p':
+        this.paused = true;
+        this.announce();
+        if (this.pid) this.signal('SIGSTOP');
+        return;
+      case 'c':
+        this.paused = false;
+        this.announce();
+        if (this.pid) this.signal('SIGCONT');
+        return;
+      case 'x':
+        this.exitRequested = true;
+        this.announce();
+        if (!this.pid) this.finish();
+        return;
+      default: {
+        const sig = SIGNAL_BYTES[c];
+        if (sig && this.pid) this.signal(sig);
+      }
+    }
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    try {
+      process.kill(this.pid, os.constants.signals[sig]);
+    } catch {
+      // already gone: its exit is on the way
+    }
+  }
+
+  private announce(): void {
+    const failure = writeStatusFile(this.dir, this.label, {
+      when: this.when,
+      pid: this.pid,
+      paused: this.pid !== 0 && this.paused,
+      want: this.want,
+    });
+    if (failure) this.log(`${this.prog}: warning: ${failure.what}: ${reason(failure.cause)}\n`);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.close();
+    this.onExit();
+  }
+
+  private cancelStart(): void {
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
+  }
+
+  /** Starts ./run now, or once a second has passed since the last start. */
+  private requestStart(): void {
+    if (this.pid || this.startTimer || this.finished) return;
+    const wait = Math.ceil(this.lastStart + RESTART_MS - performance.now());
+    if (wait > 0) {
+      this.startTimer = setTimeout(() => {
+        this.startTimer = undefined;
+        if (this.want !== 'down') this.requestStart();
+      }, wait);
+      return;
+    }
+    this.start();
+  }
+
+  private start(): void {
+    this.lastStart = performance.now();
+    this.paused = false;
+    let child: ChildProcess;
+    try {
+      child = spawnWithLimits(['./run'], (argv) => {
+        // A shell prefix restores limits Node cannot lower on itself
+        // (lib/limits.ts): ./run's own errors must still be ours to report.
+        if (argv[0] !== './run') checkExecutable(this.dir);
+        return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: 'inherit' });
+      });
+    } catch (e) {
+      this.startFailed(e);
+      return;
+    }
+    if (child.pid === undefined) {
+      // spawn reports ENOENT, EACCES and a few others on the next tick
+      child.once('error', (e) => this.startFailed(e));
+      return;
+    }
+    child.on('error', () => undefined);
+    child.once('exit', () => this.exited(child));
+    this.child = child;
+    this.pid = child.pid;
+    this.when = now();
+    this.announce();
+  }
+
+  /**
+   * The C supervise forks, and its child reports the failed exec and exits
+   * 111; here there is no child, so the attempt counts as a start that
+   * ended at once (status: down since now), retried a second later.
+   */
+  private startFailed(err: unknown): void {
+    this.log(`${this.prog}: fatal: unable to start ${this.label}/run: ${reason(err)}\n`);
+    if (this.finished) return;
+    this.when = now();
+    this.announce();
+    if (this.exitRequested) {
+      this.finish();
+      return;
+    }
+    if (this.want === 'up') this.requestStart();
+  }
+
+  private exited(child: ChildProcess): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.pid = 0;
+    this.when = now();
+    if (this.finished) return;
+    this.announce();
+    if (this.exitRequested) {
+      this.finish();
+      return;
+    }
+    if (this.want === 'up') this.requestStart();
+  }
+}
+
+function checkExecutable(dir: string): void {
+  const file = `${dir}/run`;
+  fs.accessSync(file, fs.constants.X_OK);
+  if (fs.statSync(file).isDirectory()) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+}
