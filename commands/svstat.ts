@@ -5,7 +5,7 @@ import { Diag } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { Origin } from '../lib/svc-cwd';
 import { writeAllSync } from '../lib/svc-write';
-import { Report, formatJson, formatLine, probe } from '../lib/svstat-report';
+import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
 
 const diag: Diag = new Diag('svstat');
 let args = process.argv.slice(2);
@@ -30,13 +30,14 @@ function openOrigin(): Origin {
   }
 }
 const origin = openOrigin();
+const record = newRecord();
 function report(dir: string): Report {
   try {
     origin.enter(dir);
   } catch (e) {
     return { kind: 'failure', what: 'unable to chdir', cause: e };
   }
-  return probe(Math.floor(Date.now() / 1000));
+  return probe(Math.floor(Date.now() / 1000), record);
 }
 
 let out = '';

@@ -5,6 +5,11 @@ import fs from 'node:fs';
 import { reason } from './errors';
 import { STATUS_SIZE, Want, decodeStatus } from './status';
 
+/** A status record buffer for probe(), one per run. */
+export function newRecord(): Buffer {
+  return Buffer.alloc(STATUS_SIZE);
+}
+
 export interface StatusReport {
   kind: 'status';
   pid: number;
@@ -15,6 +20,13 @@ export interface StatusReport {
   normallyUp: boolean;
   /** the TAI64N label of the last change, `@` + 24 hex digits */
   since: string;
+  /**
+   * Set when reading supervise/status failed (it is a directory, say). The C
+   * svstat does not report it (its length check misses the -1) and prints
+   * whatever its record buffer held: the previous directory's record, or
+   * zeros. The plain form does the same; the JSON form reports the error.
+   */
+  readError?: unknown;
 }
 
 export interface FailureReport {
@@ -44,8 +56,11 @@ function failure(what: string, cause?: unknown): FailureReport {
   return { kind: 'failure', what, cause };
 }
 
-/** Probes the service in the current directory, in the C svstat's order. */
-export function probe(nowUnix: number): Report {
+/**
+ * Probes the service in the current directory, in the C svstat's order.
+ * `record` is the status buffer, kept from one directory to the next.
+ */
+export function probe(nowUnix: number, record: Buffer): Report {
   let normallyUp: boolean;
   try {
     normallyUp = fs.statSync('down', { throwIfNoEntry: false }) === undefined;
@@ -64,25 +79,26 @@ export function probe(nowUnix: number): Report {
   } catch (e) {
     return failure('unable to open supervise/status', e);
   }
-  const buf = Buffer.alloc(STATUS_SIZE);
-  let got: number;
+  let got = STATUS_SIZE;
+  let readError: unknown;
   try {
-    got = fs.readSync(fd, buf, 0, STATUS_SIZE, null);
+    got = fs.readSync(fd, record, 0, STATUS_SIZE, null);
   } catch (e) {
-    return failure('unable to read supervise/status', e);
+    readError = e;
   } finally {
     fs.closeSync(fd);
   }
-  const status = decodeStatus(buf.subarray(0, got));
+  const status = decodeStatus(record.subarray(0, got));
   if (!status) return failure('unable to read supervise/status', 'bad format');
   return {
     kind: 'status',
     pid: status.pid,
-    seconds: secondsSince(buf.readBigUInt64BE(0), nowUnix),
+    seconds: secondsSince(record.readBigUInt64BE(0), nowUnix),
     paused: status.paused,
     want: status.want,
     normallyUp,
-    since: '@' + buf.toString('hex', 0, 12),
+    since: '@' + record.toString('hex', 0, 12),
+    ...(readError === undefined ? {} : { readError }),
   };
 }
 
@@ -104,6 +120,9 @@ export function formatLine(dir: string, r: Report): string {
 
 /** One JSON object (one line) with the same facts, for `svstat --json`. */
 export function formatJson(dir: string, r: Report): string {
+  if (r.kind === 'status' && r.readError !== undefined) {
+    return formatJson(dir, failure('unable to read supervise/status', r.readError));
+  }
   if (r.kind === 'failure') {
     const notRunning = r.cause === undefined;
     return JSON.stringify({
