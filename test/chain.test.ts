@@ -101,6 +101,13 @@ test('setuidgid nobody: uid, gid and groups are nobody\'s, as with the C setuidg
   assert.match(ours.stdout, /regain=111/);
 });
 
+test('setuidgid run by a user who is not root fails like the C setuidgid', async () => {
+  const ours = await sh(`${q(cbin('setuidgid'))} nobody ${B('setuidgid')} root true`);
+  const theirs = await sh(`${q(cbin('setuidgid'))} nobody ${q(cbin('setuidgid'))} root true`);
+  assert.deepEqual(ours, theirs);
+  assert.deepEqual({ code: ours.code, err: ours.stderr }, { code: 111, err: 'setuidgid: fatal: unable to setgid: permission denied\n' });
+});
+
 test('envuidgid sets UID and GID from the account database', async () => {
   const r = await sh(`${B('envuidgid')} nobody sh -c 'echo $UID $GID'`);
   assert.equal(r.code, 0, r.stderr);
