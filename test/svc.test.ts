@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  FakeSupervise, both, makeService, mkfifo, outcome, procState, rawStatus, signalLog, startSupervise, statusPid, waitDown, waitUp,
+  FakeSupervise, makeService, mkfifo, outcome, procState, rawStatus, signalLog, startSupervise, statusPid, waitDown, waitUp,
 } from './svc-fixtures';
 
 const procs = new Procs();
