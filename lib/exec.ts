@@ -205,10 +205,7 @@ function planLimits(own?: Map<number, number>): { limits: LimitChange[]; undo: L
   return { limits, undo };
 }
 
-/**
- * Computes everything exec needs. args: the child's argv as raw bytes
- * (args[0] is the program); prog: its name for messages.
- */
+/** Computes everything exec needs. args: the child's argv as raw bytes, args[0] the program. */
 export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExec {
   sys.preload();
   const environ = rawEnviron();
