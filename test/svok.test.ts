@@ -1,13 +1,63 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bin, cbin, run, tmpdir } from './helpers';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Procs, bin, cbin, run } from './helpers';
+import { FakeSupervise, TRAP_RUN, makeService, mkfifo, outcome, startSupervise, waitUp } from './svc-fixtures';
 
-test('svok: usage, missing dir, unsupervised dir match the C svok', async () => {
-  const d = tmpdir();
-  for (const args of [[], ['/nonexistent-dir'], [d]]) {
-    const ours = await run(bin('svok'), args);
-    const theirs = await run(cbin('svok'), args);
-    assert.deepEqual({ code: ours.code, out: ours.stdout, err: ours.stderr.replaceAll('svok', 'X') },
-      { code: theirs.code, out: theirs.stdout, err: theirs.stderr.replaceAll('svok', 'X') }, `svok ${args.join(' ')}`);
+const procs = new Procs();
+const fakes: FakeSupervise[] = [];
+after(async () => {
+  for (const f of fakes) f.close();
+  await procs.cleanup();
+});
+
+test('svok: same exit code, stdout and stderr as the C svok in every case', async () => {
+  const root = procs.tmpdir();
+  const running = path.join(root, 'running');
+  fs.mkdirSync(running);
+  fakes.push(new FakeSupervise(running));
+  const file = path.join(root, 'file');
+  fs.writeFileSync(file, '');
+  const nosup = path.join(root, 'nosup');
+  fs.mkdirSync(nosup);
+  const noOk = path.join(root, 'nook');
+  fs.mkdirSync(path.join(noOk, 'supervise'), { recursive: true });
+  const okDir = path.join(root, 'okdir');
+  fs.mkdirSync(path.join(okDir, 'supervise/ok'), { recursive: true });
+  const notRunning = path.join(root, 'notrunning');
+  fs.mkdirSync(path.join(notRunning, 'supervise'), { recursive: true });
+  mkfifo(path.join(notRunning, 'supervise/ok'));
+  const cases: Array<[string[], number]> = [
+    [[], 100], [[running], 0], [['running'], 0], [[running, nosup], 0], [[nosup, running], 100], [[path.join(root, 'missing')], 111],
+    [[file], 111], [[nosup], 100], [[noOk], 100], [[okDir], 111], [[notRunning], 100], [[''], 111], [['-x'], 111], [['--', running], 111],
+    [[`${file}/x`], 111],
+  ];
+  for (const [args, code] of cases) {
+    const ours = await run(bin('svok'), args, { cwd: root });
+    const theirs = await run(cbin('svok'), args, { cwd: root });
+    assert.deepEqual(outcome(ours), outcome(theirs), `svok ${args.join(' ')}`);
+    assert.equal(ours.code, code, `svok ${args.join(' ')}`);
+  }
+  assert.deepEqual(outcome(await run(bin('svok'), [])), { code: 100, stdout: '', stderr: 'svok: usage: svok dir\n' });
+  assert.deepEqual(outcome(await run(bin('svok'), [okDir])),
+    { code: 111, stdout: '', stderr: `svok: fatal: unable to open ${okDir}/supervise/ok: is a directory\n` });
+  assert.deepEqual(outcome(await run(bin('svok'), [file])),
+    { code: 111, stdout: '', stderr: `svok: fatal: unable to chdir to ${file}: not a directory\n` });
+});
+
+test('svok follows a real supervise, the C one and ours: 0 while it runs, 100 once it has exited', async () => {
+  const root = procs.tmpdir();
+  for (const [name, supervise] of [['c', cbin('supervise')], ['ours', bin('supervise')]]) {
+    const s = makeService(root, name, TRAP_RUN);
+    const sup = await startSupervise(procs, supervise, s);
+    const exited = new Promise((r) => sup.on('exit', r));
+    await waitUp(s);
+    for (const prog of [bin('svok'), cbin('svok')]) assert.equal((await run(prog, [s])).code, 0, `${prog} ${name}`);
+    await run(cbin('svc'), ['-dx', s]);
+    await exited;
+    for (const prog of [bin('svok'), cbin('svok')]) {
+      assert.deepEqual(outcome(await run(prog, [s])), { code: 100, stdout: '', stderr: '' }, `${prog} ${name} after exit`);
+    }
   }
 });
