@@ -221,6 +221,7 @@ export class Supervisor {
         // A shell prefix restores limits Node cannot lower on itself
         // (lib/limits.ts): ./run's own errors must still be ours to report.
         if (argv[0] !== './run') checkExecutable(this.dir);
+        checkFormat(this.dir);
         return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: 'inherit' });
       });
     } catch (e) {
@@ -270,6 +271,37 @@ export class Supervisor {
     }
     if (this.want === 'up') this.requestStart();
   }
+}
+
+const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+/**
+ * libuv's exec, like glibc's execvp, runs a file the kernel refuses with
+ * ENOEXEC (no `#!`, not ELF) through /bin/sh; the C supervise's plain
+ * execve reports "exec format error" instead, and so do we. Anything this
+ * check cannot read is left for the exec to judge.
+ */
+function checkFormat(dir: string): void {
+  let fd: number;
+  try {
+    fs.accessSync(`${dir}/run`, fs.constants.X_OK);
+    fd = fs.openSync(`${dir}/run`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+  } catch {
+    return;
+  }
+  let refused = false;
+  try {
+    if (fs.fstatSync(fd).isFile()) {
+      const head = Buffer.alloc(4);
+      const n = fs.readSync(fd, head, 0, 4, 0);
+      refused = !(n >= 2 && head[0] === 0x23 && head[1] === 0x21) && !(n === 4 && head.equals(ELF));
+    }
+  } catch {
+    // unreadable: the exec decides
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (refused) throw Object.assign(new Error('exec format error'), { code: 'ENOEXEC' });
 }
 
 function checkExecutable(dir: string): void {

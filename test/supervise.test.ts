@@ -1,0 +1,225 @@
+// supervise: arguments, setup failures (against the C supervise), the
+// signal each control byte sends, and the state machine (want, paused,
+// once, exit).
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bin, cbin, Procs, run, waitFor, writeExecutable } from './helpers';
+import {
+  control, exitOf, makeService, okOpen, procState, readLog, startSupervise, status, TRAP_RUN, waitStatus, waitUp,
+} from './supervise-util';
+
+const procs = new Procs();
+after(() => procs.cleanup());
+
+const SLEEP_RUN = '#!/bin/sh\necho "start $$" >> starts.log\nexec sleep 1000\n';
+
+describe('supervise: arguments and setup failures match the C supervise', () => {
+  /** Runs ours and the C one on copies of the same fixture; both must end by themselves. */
+  async function both(setup: (dir: string) => void, extraArgs?: string[]): Promise<void> {
+    const results = [];
+    for (const prog of [bin('supervise'), cbin('supervise')]) {
+      const base = procs.tmpdir('dtn-supfail-');
+      const dir = path.join(base, 'svc');
+      fs.mkdirSync(dir);
+      setup(dir);
+      const args = extraArgs ?? ['svc'];
+      const r = await run(prog, args, { cwd: base, timeoutMs: 5000 });
+      results.push({ code: r.code, stdout: r.stdout, stderr: r.stderr });
+    }
+    assert.deepEqual(results[0], results[1]);
+    assert.notEqual(results[0].code, null, 'exits by itself');
+  }
+
+  test('no argument / two arguments: usage, 100', async () => {
+    await both(() => undefined, []);
+    await both(() => undefined, ['svc', 'other']);
+    const r = await run(bin('supervise'), []);
+    assert.equal(r.stderr, 'supervise: usage: supervise dir\n');
+    assert.equal(r.code, 100);
+  });
+
+  test('missing directory: unable to chdir, 111', async () => {
+    await both(() => undefined, ['nonexistent']);
+    const r = await run(bin('supervise'), ['/nonexistent-dtn']);
+    assert.equal(r.stderr, 'supervise: fatal: unable to chdir to /nonexistent-dtn: file does not exist\n');
+    assert.equal(r.code, 111);
+  });
+
+  test('down that cannot be stat()ed', async () => {
+    await both((d) => fs.symlinkSync('down', path.join(d, 'down')));
+  });
+
+  test('supervise is a file: unable to acquire the lock', async () => {
+    await both((d) => fs.writeFileSync(path.join(d, 'supervise'), ''));
+  });
+
+  test('control is a directory / a dangling symlink', async () => {
+    await both((d) => fs.mkdirSync(path.join(d, 'supervise', 'control'), { recursive: true }));
+    await both((d) => {
+      fs.mkdirSync(path.join(d, 'supervise'));
+      fs.symlinkSync('nowhere', path.join(d, 'supervise', 'control'));
+    });
+  });
+
+  test('ok is a dangling symlink', async () => {
+    await both((d) => {
+      fs.mkdirSync(path.join(d, 'supervise'));
+      fs.symlinkSync('nowhere', path.join(d, 'supervise', 'ok'));
+    });
+  });
+});
+
+describe('supervise: start failures are reported and retried, supervise stays', () => {
+  test('missing run: reported once a second, then the service starts when run appears', async () => {
+    const dir = makeService(procs, undefined);
+    // started from the parent directory: DIR in the message is the argument as given
+    const sup = startSupervise(procs, dir, { args: ['svc'], cwd: path.dirname(dir) });
+    const text = (): string => sup.stderr();
+    await waitFor(() => text().split('\n').length > 2, 'two failed attempts');
+    const lines = text().split('\n').filter((l) => l);
+    for (const l of lines) assert.equal(l, 'supervise: fatal: unable to start svc/run: file does not exist');
+    assert.ok(okOpen(dir), 'supervise still runs');
+    assert.equal(status(dir)?.pid, 0);
+    writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
+    await waitUp(procs, dir);
+    assert.equal(status(dir)?.want, 'up');
+  });
+
+  test('run not executable, run without #! (exec format error), as the C supervise says', async () => {
+    for (const [text, mode, why] of [
+      ['#!/bin/sh\nexit 0\n', 0o644, 'access denied'],
+      ['echo not a script\n', 0o755, 'exec format error'],
+    ] as const) {
+      const dir = makeService(procs, undefined);
+      fs.writeFileSync(path.join(dir, 'run'), text, { mode });
+      const sup = startSupervise(procs, dir);
+      await waitFor(() => sup.stderr().includes('\n'), 'a start failure');
+      assert.equal(sup.stderr().split('\n')[0], `supervise: fatal: unable to start ${dir}/run: ${why}`);
+      assert.ok(okOpen(dir));
+      assert.deepEqual(readLog(dir, 'starts.log'), []);
+    }
+  });
+});
+
+describe('supervise: each control byte sends its signal to the service', () => {
+  const letters: Array<[string, string]> = [
+    ['h', 'HUP'], ['a', 'ALRM'], ['i', 'INT'], ['t', 'TERM'], ['q', 'QUIT'], ['1', 'USR1'], ['2', 'USR2'], ['w', 'WINCH'],
+  ];
+
+  for (const how of ['C svc', 'FIFO'] as const) {
+    test(`letters through ${how}`, async () => {
+      const dir = makeService(procs, TRAP_RUN);
+      startSupervise(procs, dir);
+      const pid = await waitUp(procs, dir);
+      await waitFor(() => readLog(dir).includes(`start ${pid}`), 'run trapping');
+      const send = async (c: string): Promise<void> => {
+        // the C svc knows only the 0.76 letters
+        if (how === 'C svc' && 'hait'.includes(c)) {
+          const r = await run(cbin('svc'), [`-${c}`, dir]);
+          assert.equal(r.code, 0);
+        } else {
+          control(dir, c);
+        }
+      };
+      let expected = 1;
+      for (const [c, sig] of letters) {
+        await send(c);
+        expected++;
+        const log = await waitFor(() => (readLog(dir).length >= expected ? readLog(dir) : undefined), `${sig} after ${c}`);
+        assert.equal(log[expected - 1], sig, `byte ${c}`);
+      }
+      // p: STOP (state T), c: CONT
+      await send('p');
+      await waitFor(() => procState(pid) === 'T', 'stopped after p');
+      assert.equal((await waitStatus(dir, (s) => s.paused, 'paused')).pid, pid);
+      await send('c');
+      await waitFor(() => procState(pid) !== 'T', 'running after c');
+      await waitFor(() => readLog(dir).at(-1) === 'CONT', 'CONT logged');
+      assert.equal(status(dir)?.paused, false);
+      // d: TERM then CONT (the run traps TERM, so it stays up, want down)
+      const before = readLog(dir).length;
+      await send('d');
+      await waitFor(() => readLog(dir).length >= before + 2, 'TERM and CONT after d');
+      assert.deepEqual(readLog(dir).slice(before).sort(), ['CONT', 'TERM']);
+      assert.equal(status(dir)?.want, 'down');
+      assert.equal(status(dir)?.pid, pid);
+      // k: KILL; with want down it is not restarted
+      await send('k');
+      await waitStatus(dir, (s) => s.pid === 0, 'down after k');
+      assert.equal(readLog(dir).filter((l) => l.startsWith('start')).length, 1);
+      assert.ok(okOpen(dir));
+      // signal letters while down do nothing (and do not kill supervise)
+      control(dir, 'hatkiq12wpc');
+      await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'still down');
+      assert.ok(okOpen(dir));
+    });
+  }
+});
+
+describe('supervise: the state machine', () => {
+  test('down file: starts wanting down; u starts, o runs once, x exits 0 once down', async () => {
+    const dir = makeService(procs, SLEEP_RUN, { down: '' });
+    const sup = startSupervise(procs, dir);
+    const s0 = await waitStatus(dir, () => true, 'first status');
+    assert.deepEqual([s0.pid, s0.want, s0.paused], [0, 'down', false]);
+    assert.ok(okOpen(dir));
+    assert.deepEqual(readLog(dir, 'starts.log'), []);
+    control(dir, 'u');
+    const pid1 = await waitUp(procs, dir);
+    assert.equal(status(dir)?.want, 'up');
+    control(dir, 'o');
+    await waitStatus(dir, (s) => s.want === 'once' && s.pid === pid1, 'want once, same pid');
+    control(dir, 'k');
+    await waitStatus(dir, (s) => s.pid === 0 && s.want === 'once', 'down, not restarted');
+    control(dir, 'o');
+    const pid2 = await waitUp(procs, dir, pid1);
+    // x while up: supervise waits for the service to go down
+    control(dir, 'x');
+    await waitStatus(dir, (s) => s.pid === pid2, 'x changes nothing');
+    assert.equal(sup.child.exitCode, null);
+    assert.ok(okOpen(dir));
+    process.kill(pid2, 'SIGKILL');
+    const end = await exitOf(sup.child);
+    assert.deepEqual(end, { code: 0, signal: null });
+    assert.deepEqual([status(dir)?.pid, status(dir)?.want], [0, 'once']);
+    assert.equal(okOpen(dir), false);
+    assert.equal(readLog(dir, 'starts.log').length, 2);
+  });
+
+  test('p while down is forgotten at the next start; d clears paused; x while down exits at once', async () => {
+    const dir = makeService(procs, SLEEP_RUN);
+    const sup = startSupervise(procs, dir);
+    const pid = await waitUp(procs, dir);
+    control(dir, 'p');
+    await waitStatus(dir, (s) => s.paused && s.pid === pid, 'paused');
+    control(dir, 'd');
+    await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'down, not paused');
+    control(dir, 'p');
+    await waitFor(() => status(dir) !== undefined, 'status');
+    assert.equal(status(dir)?.paused, false, 'paused is reported only while up');
+    control(dir, 'u');
+    const pid2 = await waitUp(procs, dir, pid);
+    assert.equal(status(dir)?.paused, false);
+    assert.notEqual(procState(pid2), 'T');
+    control(dir, 'dx');
+    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+  });
+
+  test('a crashing run is restarted about once a second; u during the wait changes nothing else', async () => {
+    const dir = makeService(procs, '#!/bin/sh\necho "start $$" >> starts.log\nexit 1\n');
+    startSupervise(procs, dir);
+    await waitFor(() => readLog(dir, 'starts.log').length >= 3, 'three starts');
+    control(dir, 'uuuu');
+    const t0 = Date.now();
+    await waitFor(() => readLog(dir, 'starts.log').length >= 5, 'five starts');
+    // 2 more starts take at least ~1 s more (loosely: the rule is >= 1 s between starts)
+    assert.ok(Date.now() - t0 >= 900, `restarts too fast: ${Date.now() - t0} ms for 2`);
+    control(dir, 'd');
+    await waitStatus(dir, (s) => s.want === 'down' && s.pid === 0, 'down');
+    const n = readLog(dir, 'starts.log').length;
+    await new Promise((r) => setTimeout(r, 1200)); // negative check: nothing may start while down
+    assert.ok(readLog(dir, 'starts.log').length <= n + 1, 'no restarts while down');
+  });
+});
