@@ -166,8 +166,7 @@ describe('svstat output is byte-identical to the C svstat', () => {
   });
 });
 
-describe('svstat on services run by the C supervise', () => {
-  const supervise = cbin('supervise');
+describe('svstat on services run by a supervise: the C one, and ours', () => {
   const svc = cbin('svc');
 
   async function compare(dir: string): Promise<string> {
@@ -177,7 +176,11 @@ describe('svstat on services run by the C supervise', () => {
     return maskSeconds(ours.stdout).slice(dir.length);
   }
 
-  test('up, paused, down, once, normally down, want down', async () => {
+  for (const [name, supervise] of [['the C supervise', cbin('supervise')], ['our supervise', bin('supervise')]]) {
+    test(`${name}: up, paused, down, once, normally down, want down`, () => states(supervise));
+  }
+
+  async function states(supervise: string): Promise<void> {
     const root = procs.tmpdir();
     const s = makeService(root, 's');
     await startSupervise(procs, supervise, s);
@@ -216,7 +219,7 @@ describe('svstat on services run by the C supervise', () => {
 
     for (const d of [s, n, stubborn]) await run(svc, ['-dx', d]);
     await Promise.all([s, n, stubborn].map((d) => waitDown(d)));
-  });
+  }
 });
 
 describe('svstat --json (beyond)', () => {
