@@ -8,6 +8,11 @@ DAEMONTOOLS_NODE_LIMITS=
 { while IFS= read -r daemontools_node_l; do
   DAEMONTOOLS_NODE_LIMITS="$DAEMONTOOLS_NODE_LIMITS$daemontools_node_l;"
 done </proc/$$/limits; } 2>/dev/null
+# Signals ignored by whoever started us (nohup): Node resets them at start,
+# the chain-loaders give them back to the program they exec, as exec does.
+{ while IFS= read -r daemontools_node_l; do
+  case $daemontools_node_l in SigIgn:*) DAEMONTOOLS_NODE_LIMITS="$DAEMONTOOLS_NODE_LIMITS$daemontools_node_l;"; break;; esac
+done </proc/$$/status; } 2>/dev/null
 unset daemontools_node_l
 export DAEMONTOOLS_NODE_LIMITS
 for daemontools_node_r in v d; do
