@@ -245,3 +245,20 @@ test('svscan as PID 1: reaps orphans, and SIGINT brings the tree down', async ()
   assert.equal(alive(runA), false, 'the service was brought down');
   assert.equal(supervisesIn(a).length, 0);
 });
+
+test('svscan: an unreadable directory is a warning at every scan, like the C svscan', async () => {
+  const outputs: string[] = [];
+  for (const cmd of [bin('svscan'), cbin('svscan')]) {
+    const { scan, logs } = root();
+    fs.chmodSync(path.dirname(scan), 0o711);
+    fs.chmodSync(scan, 0o311); // nobody may enter it, not list it
+    const tree = startSvscan(procs, scan, logs, { cmd: cbin('setuidgid'), args: ['nobody', cmd, scan] });
+    await waitFor(() => tree.output().includes('\n'), `${cmd}: a warning`);
+    assert.ok(alive(tree.pid), `${cmd} goes on`);
+    process.kill(tree.pid, 'SIGKILL');
+    await exitOf(tree.child);
+    outputs.push(tree.output().split('\n')[0]);
+  }
+  assert.equal(outputs[0], outputs[1]);
+  assert.equal(outputs[0], 'svscan: warning: unable to read directory: access denied');
+});
