@@ -1,0 +1,119 @@
+// Our supervise and the C one side by side, driven by the C svc through
+// the same states: the C svstat and svok must say the same of both, and the
+// two status files must have the same bytes (time and pid aside).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bin, cbin, Procs, run } from './helpers';
+import { Status } from '../lib/status';
+import { exitOf, makeService, startSupervise, statusBytes, waitStatus } from './supervise-util';
+
+const procs = new Procs();
+after(() => procs.cleanup());
+
+// TERM is trapped so that "up, want down" can be observed; KILL ends it.
+const RUN = `#!/bin/sh
+trap 'echo TERM >> sig.log' TERM
+echo "start $$" >> starts.log
+while :; do sleep 60 & wait $!; done
+`;
+
+interface Side {
+  name: string;
+  dir: string;
+  sup: ReturnType<typeof startSupervise>;
+}
+
+async function svstat(side: Side): Promise<string> {
+  const r = await run(cbin('svstat'), ['svc'], { cwd: path.dirname(side.dir) });
+  assert.equal(r.code, 0);
+  return r.stdout.replace(/\(pid \d+\)/, '(pid P)').replace(/\d+ seconds/, 'S seconds');
+}
+
+async function svok(side: Side): Promise<number | null> {
+  return (await run(cbin('svok'), [side.dir])).code;
+}
+
+function checkTime(b: Buffer, what: string): void {
+  assert.equal(b.length, 18, `${what}: 18 bytes`);
+  const sec = (b.readUInt32BE(0) - 0x40000000) * 2 ** 32 + b.readUInt32BE(4) - 10;
+  assert.ok(Math.abs(sec - Date.now() / 1000) < 120, `${what}: TAI64N time is now-ish (${sec})`);
+  assert.ok(b.readUInt32BE(8) < 1e9, `${what}: nanoseconds in range`);
+}
+
+test('C svc/svstat/svok see our supervise exactly as the C supervise, state by state', async () => {
+  const sides: Side[] = [];
+  for (const [name, prog] of [['ours', bin('supervise')], ['C', cbin('supervise')]] as const) {
+    const dir = makeService(procs, RUN);
+    sides.push({ name, dir, sup: startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) }) });
+  }
+
+  const pids = new Map<string, number>();
+  async function step(what: string, svcOpts: string | undefined, pred: (s: Status, side: Side) => boolean, expect: string): Promise<void> {
+    for (const side of sides) {
+      if (svcOpts) assert.equal((await run(cbin('svc'), [svcOpts, side.dir])).code, 0);
+    }
+    const bytes: Buffer[] = [];
+    for (const side of sides) {
+      const s = await waitStatus(side.dir, (st) => pred(st, side), `${side.name}: ${what}`);
+      if (s.pid) {
+        procs.adopt(s.pid);
+        pids.set(side.name, s.pid);
+      }
+      const b = statusBytes(side.dir);
+      checkTime(b, `${side.name} ${what}`);
+      bytes.push(b);
+      assert.equal(await svstat(side), expect, `${side.name}: svstat when ${what}`);
+      assert.equal(await svok(side), 0, `${side.name}: svok when ${what}`);
+    }
+    const [ours, theirs] = bytes;
+    assert.deepEqual([...ours.subarray(16)], [...theirs.subarray(16)], `paused and want bytes when ${what}`);
+    assert.equal(ours.readUInt32LE(12) === 0, theirs.readUInt32LE(12) === 0, `pid zero or not when ${what}`);
+  }
+  const up = (s: Status): boolean => s.pid !== 0;
+  const newPid = (s: Status, side: Side): boolean => s.pid !== 0 && s.pid !== pids.get(side.name);
+
+  await step('up', undefined, up, 'svc: up (pid P) S seconds\n');
+  await step('paused', '-p', (s) => up(s) && s.paused, 'svc: up (pid P) S seconds, paused\n');
+  await step('continued', '-c', (s) => up(s) && !s.paused, 'svc: up (pid P) S seconds\n');
+  await step('want down (TERM trapped)', '-d', (s) => up(s) && s.want === 'down', 'svc: up (pid P) S seconds, want down\n');
+  await step('down', '-k', (s) => s.pid === 0, 'svc: down S seconds, normally up\n');
+  await step('up again', '-u', newPid, 'svc: up (pid P) S seconds\n');
+  await step('once', '-o', (s) => up(s) && s.want === 'once', 'svc: up (pid P) S seconds\n');
+  await step('once, ended', '-k', (s) => s.pid === 0 && s.want === 'once', 'svc: down S seconds, normally up\n');
+  for (const side of sides) fs.writeFileSync(path.join(side.dir, 'down'), '');
+  await step('normally down, up', '-u', newPid, 'svc: up (pid P) S seconds, normally down\n');
+  await step('normally down, paused', '-p', (s) => up(s) && s.paused, 'svc: up (pid P) S seconds, normally down, paused\n');
+  await step('normally down, want down', '-dc', (s) => up(s) && s.want === 'down' && !s.paused,
+    'svc: up (pid P) S seconds, normally down, want down\n');
+  await step('normally down, down', '-k', (s) => s.pid === 0, 'svc: down S seconds\n');
+
+  for (const side of sides) {
+    assert.equal((await run(cbin('svc'), ['-x', side.dir])).code, 0);
+    assert.deepEqual(await exitOf(side.sup.child), { code: 0, signal: null }, `${side.name}: x exits 0`);
+    assert.equal(await svok(side), 100, `${side.name}: svok after exit`);
+    const r = await run(cbin('svstat'), ['svc'], { cwd: path.dirname(side.dir) });
+    assert.equal(r.stdout, 'svc: supervise not running\n');
+  }
+});
+
+test('files and modes of supervise/ are those of the C supervise', async () => {
+  const listing: string[] = [];
+  for (const prog of [bin('supervise'), cbin('supervise')]) {
+    const dir = makeService(procs, '#!/bin/sh\nexec sleep 1000\n');
+    const sup = startSupervise(procs, dir, { prog });
+    const s = await waitStatus(dir, (st) => st.pid !== 0, 'up');
+    procs.adopt(s.pid);
+    const sd = path.join(dir, 'supervise');
+    const entries = fs.readdirSync(sd).sort().map((f) => {
+      const st = fs.lstatSync(path.join(sd, f));
+      return `${f} ${(st.mode & 0o170000).toString(8)} ${(st.mode & 0o7777).toString(8)}`;
+    });
+    listing.push([`supervise ${(fs.statSync(sd).mode & 0o7777).toString(8)}`, ...entries].join('\n'));
+    assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+  }
+  assert.equal(listing[0], listing[1]);
+  assert.match(listing[0], /^supervise 700\ncontrol 10000 600\nlock 100000 600\nok 10000 600\nstatus 100000 644$/);
+});
