@@ -1,0 +1,172 @@
+// Runs the script on the input, line by line, fed in blocks of any size.
+//
+// Like the C multilog, a line's first 1000 bytes (timestamp included) are
+// what selection, `e` and `=` see; once 1000 bytes have come the line is
+// committed and the rest streams to the selected directories. The C tool
+// reads its input 1024 bytes at a time and flushes its directory buffers
+// before each read; that is modelled here (flushRead at every 1024-byte
+// boundary of the input and at the end of each block) because it decides
+// where files are cut.
+import fs from 'node:fs';
+import { format, now } from '../tai64';
+import type { LogDir } from './logdir';
+import { match } from './pattern';
+import type { Action, Script } from './script';
+import type { StatusFile } from './statusfile';
+
+const LINE_MAX = 1000;
+const STDERR_MAX = 200;
+const READ_SIZE = 1024;
+const NEWLINE = 0x0a;
+const NL = Buffer.from('\n');
+const ELLIPSIS = Buffer.from('...\n');
+
+function writeAllStderr(buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(2, buf, off, buf.length - off);
+    } catch {
+      return; // stderr is best effort
+    }
+  }
+}
+
+export class Engine {
+  private readonly actions: Action[];
+  private readonly line = Buffer.allocUnsafe(LINE_MAX);
+  private lineLen = 0;
+  private inLine = false;
+  private streaming = false;
+  /** per directory: is the current line going there */
+  private readonly chosen: boolean[];
+  private offset = 0;
+  private stamp: Buffer | undefined;
+
+  constructor(private readonly script: Script, private readonly dirs: LogDir[], private readonly statusFiles: StatusFile[]) {
+    this.actions = script.actions;
+    this.chosen = dirs.map(() => false);
+  }
+
+  /** Whether a line has begun and not yet ended. */
+  midLine(): boolean {
+    return this.inLine;
+  }
+
+  /** Processes one block of input; afterwards every directory has written what the model flushed. */
+  feed(buf: Buffer): void {
+    this.stamp = undefined;
+    let pos = 0;
+    while (pos < buf.length) {
+      const boundary = Math.min(buf.length, pos + READ_SIZE - (this.offset % READ_SIZE));
+      this.segment(buf, pos, boundary);
+      this.offset += boundary - pos;
+      pos = boundary;
+      if (this.offset % READ_SIZE === 0) for (const d of this.dirs) d.flushRead();
+    }
+    for (const d of this.dirs) {
+      d.flushRead();
+      d.sync();
+    }
+  }
+
+  /** End of input: a partial last line gets its newline. */
+  finish(): void {
+    if (!this.inLine) return;
+    if (this.streaming) this.stream(NL, 0, 1);
+    else this.endLine();
+    this.inLine = false;
+  }
+
+  private timestamp(): Buffer {
+    if (!this.stamp) this.stamp = Buffer.from(`${format(now())} `, 'latin1');
+    return this.stamp;
+  }
+
+  private segment(buf: Buffer, pos: number, end: number): void {
+    while (pos < end) {
+      if (!this.inLine) {
+        this.inLine = true;
+        this.streaming = false;
+        this.lineLen = 0;
+        if (this.script.timestamp) {
+          const ts = this.timestamp();
+          ts.copy(this.line, 0);
+          this.lineLen = ts.length;
+        }
+      }
+      let nl = buf.indexOf(NEWLINE, pos);
+      if (nl >= end) nl = -1;
+      if (this.streaming) {
+        const stop = nl < 0 ? end : nl + 1;
+        this.stream(buf, pos, stop);
+        pos = stop;
+        if (nl >= 0) this.inLine = false;
+        continue;
+      }
+      const stop = nl < 0 ? end : nl;
+      const take = Math.min(stop - pos, LINE_MAX - this.lineLen);
+      buf.copy(this.line, this.lineLen, pos, pos + take);
+      this.lineLen += take;
+      pos += take;
+      if (this.lineLen === LINE_MAX) {
+        this.commit();
+        this.streaming = true;
+      } else if (nl >= 0) {
+        this.endLine();
+        this.inLine = false;
+        pos = nl + 1;
+      }
+    }
+  }
+
+  /** Runs the script's selection, `e` and `=` on the line's first bytes. */
+  private select(): void {
+    let selected = true;
+    const len = this.lineLen;
+    for (const a of this.actions) {
+      switch (a.kind) {
+        case 'select':
+          if (selected !== a.select && match(a.pattern, this.line, 0, len)) selected = a.select;
+          break;
+        case 'stderr':
+          if (selected) this.toStderr();
+          break;
+        case 'status':
+          if (selected) this.statusFiles[a.index].write(this.line, len);
+          break;
+        case 'dir':
+          this.chosen[a.index] = selected;
+          break;
+      }
+    }
+  }
+
+  private toStderr(): void {
+    if (this.lineLen <= STDERR_MAX) {
+      writeAllStderr(Buffer.concat([this.line.subarray(0, this.lineLen), NL]));
+    } else {
+      writeAllStderr(Buffer.concat([this.line.subarray(0, STDERR_MAX), ELLIPSIS]));
+    }
+  }
+
+  /** The line reached 1000 bytes: decide now, send the first part, stream the rest. */
+  private commit(): void {
+    this.select();
+    for (let i = 0; i < this.dirs.length; i++) if (this.chosen[i]) this.dirs[i].put(this.line, 0, this.lineLen);
+  }
+
+  private endLine(): void {
+    this.select();
+    for (let i = 0; i < this.dirs.length; i++) {
+      if (!this.chosen[i]) continue;
+      this.dirs[i].put(this.line, 0, this.lineLen);
+      this.dirs[i].put(NL, 0, 1);
+    }
+  }
+
+  /** The rest of a long line. */
+  private stream(buf: Buffer, start: number, end: number): void {
+    for (let i = 0; i < this.dirs.length; i++) if (this.chosen[i]) this.dirs[i].putBytes(buf, start, end);
+  }
+}

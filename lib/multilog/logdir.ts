@@ -1,0 +1,305 @@
+// One log directory: lock, crash recovery at start-up, `current`, rotation
+// into @TAI64N.s files (through the processor when there is one), and the
+// number of old files kept.
+//
+// Where `current` is cut must match the C multilog byte for byte, and the C
+// decides it while flushing its output buffer: a write that reaches SIZE
+// bytes, or ends a line within 2000 bytes of SIZE, closes the file. So this
+// class models that buffer exactly (OUT_BUF bytes, flushed when full and at
+// each input read of READ_SIZE bytes, see Engine) while the real writes are
+// batched: only data the model has flushed is written, in large blocks.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Diag, errnoCode } from '../errors';
+import * as sys from '../sys';
+import { format, now } from '../tai64';
+import { retry } from './pause';
+import { runProcessor } from './processor';
+import type { DirSpec } from './script';
+
+const OUT_BUF = 512;
+const DIRECT_CHUNK = 8192;
+const NEWLINE = 0x0a;
+const diag: Diag = new Diag('multilog');
+
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+export class LogDir {
+  readonly name: string;
+  private readonly dir: string;
+  private readonly size: number;
+  private readonly num: number;
+  private readonly processor: string | undefined;
+  private current = -1;
+  /** bytes in `current` as the C multilog counts them (flushed by the model) */
+  private bytes = 0;
+  /** bytes in the modelled output buffer (the tail of `out`) */
+  private buffered = 0;
+  /** real output not yet written: out[written, used) */
+  private out = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
+  private written = 0;
+
+  constructor(spec: DirSpec, startDir: string) {
+    this.name = spec.name;
+    this.dir = path.resolve(startDir, spec.name);
+    this.size = spec.size;
+    this.num = spec.num;
+    this.processor = spec.processor;
+  }
+
+  private file(f: string): string {
+    return path.join(this.dir, f);
+  }
+
+  /** Start-up: create, lock, recover after a crash, open `current`. Fatal on failure. */
+  open(): void {
+    try {
+      fs.mkdirSync(this.dir, 0o700);
+    } catch {
+      // exists, or the open below reports why not
+    }
+    try {
+      fs.closeSync(fs.openSync(this.dir, 'r'));
+    } catch (e) {
+      diag.fatal(`unable to open directory ${this.name}`, e);
+    }
+    let lock: number;
+    try {
+      lock = fs.openSync(this.file('lock'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+      sys.flock(lock, sys.LOCK_EX | sys.LOCK_NB);
+    } catch (e) {
+      diag.fatal(`unable to lock directory ${this.name}`, e);
+    }
+    void lock;
+    let finished = false;
+    try {
+      finished = (fs.statSync(this.file('current')).mode & 0o100) !== 0;
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/current`, e);
+    }
+    if (!finished) this.recover();
+    try {
+      this.current = fs.openSync(this.file('current'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+    } catch (e) {
+      diag.fatal(`unable to append to ${this.name}/current`, e);
+    }
+    try {
+      fs.fchmodSync(this.current, 0o644);
+      this.bytes = fs.fstatSync(this.current).size;
+    } catch (e) {
+      diag.fatal(`unable to set mode of ${this.name}/current`, e);
+    }
+  }
+
+  /** `current` was not finished (crash): keep what it and `previous` hold as @….u files. */
+  private recover(): void {
+    for (const f of ['state', 'newstate', 'processed']) {
+      try {
+        fs.unlinkSync(this.file(f));
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to remove ${this.name}/${f}`, e);
+      }
+    }
+    for (const f of ['previous', 'current']) {
+      let there: boolean;
+      try {
+        there = exists(this.file(f));
+      } catch (e) {
+        diag.fatal(`unable to stat ${this.name}/${f}`, e);
+      }
+      if (!there) continue;
+      this.save(f, 'u');
+    }
+    try {
+      fs.closeSync(fs.openSync(this.file('state'), 'w', 0o644));
+    } catch (e) {
+      diag.fatal(`unable to create ${this.name}/state`, e);
+    }
+  }
+
+  /** Links `f` to a new @TAI64N.`code` file, removes `f`, drops the oldest files. */
+  private save(f: string, code: string): void {
+    retry(`unable to link to ${this.name}/@….${code}`, () => {
+      fs.linkSync(this.file(f), this.file(`${format(now())}.${code}`));
+    });
+    retry(`unable to remove ${this.name}/${f}`, () => fs.unlinkSync(this.file(f)));
+    this.purge();
+  }
+
+  /** Keeps at most num-1 old @… files beside `current`. */
+  private purge(): void {
+    for (;;) {
+      const names = retry(`unable to read ${this.name}`, () => fs.readdirSync(this.dir));
+      const old = names.filter((n) => n.startsWith('@'));
+      if (old.length < this.num) return;
+      old.sort();
+      retry(`unable to remove ${this.name}/${old[0]}`, () => {
+        try {
+          fs.unlinkSync(this.file(old[0]));
+        } catch (e) {
+          if (errnoCode(e) !== 'ENOENT') throw e;
+        }
+      });
+    }
+  }
+
+  private room(n: number): void {
+    if (this.used + n <= this.out.length) return;
+    if (this.written > 0) {
+      this.out.copy(this.out, 0, this.written, this.used);
+      this.used -= this.written;
+      this.written = 0;
+      if (this.used + n <= this.out.length) return;
+    }
+    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.used + n));
+    this.out.copy(bigger, 0, 0, this.used);
+    this.out = bigger;
+  }
+
+  private append(src: Buffer, start: number, end: number): void {
+    this.room(end - start);
+    src.copy(this.out, this.used, start, end);
+    this.used += end - start;
+  }
+
+  /** Writes out[written, upto) to `current`; a partial write is resumed, never repeated. */
+  private writeOut(upto: number): void {
+    while (this.written < upto) {
+      const n = retry(`unable to write to ${this.name}/current`, () =>
+        fs.writeSync(this.current, this.out, this.written, upto - this.written));
+      this.written += n;
+    }
+  }
+
+  /**
+   * The C write operation: the model's data out[from, to) reaches `current`.
+   * A write never passes SIZE; once `current` is within 2000 bytes of SIZE
+   * a write stops after its last newline and `current` is cut there.
+   */
+  private flushModel(from: number, to: number): void {
+    let pos = from;
+    while (pos < to) {
+      if (this.bytes >= this.size) {
+        this.writeOut(pos);
+        this.rotate();
+      }
+      let w = Math.min(to - pos, this.size - this.bytes);
+      if (this.bytes + w + 2000 >= this.size) {
+        const nl = this.out.lastIndexOf(NEWLINE, pos + w - 1);
+        if (nl >= pos) w = nl + 1 - pos;
+      }
+      this.bytes += w;
+      pos += w;
+      if (this.bytes >= this.size || (this.out[pos - 1] === NEWLINE && this.bytes + 2000 >= this.size)) {
+        this.writeOut(pos);
+        this.rotate();
+      }
+    }
+  }
+
+  /** The C buffer_flush. */
+  private flushBuffer(): void {
+    if (this.buffered === 0) return;
+    const n = this.buffered;
+    this.buffered = 0;
+    this.flushModel(this.used - n, this.used);
+  }
+
+  /** The C buffer_put of src[start, end). */
+  put(src: Buffer, start: number, end: number): void {
+    let len = end - start;
+    if (len > OUT_BUF - this.buffered) {
+      this.flushBuffer();
+      while (len > OUT_BUF) {
+        const n = Math.min(DIRECT_CHUNK, len);
+        this.append(src, start, start + n);
+        this.flushModel(this.used - n, this.used);
+        start += n;
+        len -= n;
+      }
+    }
+    this.append(src, start, start + len);
+    this.buffered += len;
+  }
+
+  /** src[start, end) put one byte at a time (the rest of a long line), done in blocks. */
+  putBytes(src: Buffer, start: number, end: number): void {
+    while (start < end) {
+      if (this.buffered === OUT_BUF) this.flushBuffer();
+      const n = Math.min(OUT_BUF - this.buffered, end - start);
+      this.append(src, start, start + n);
+      this.buffered += n;
+      start += n;
+    }
+  }
+
+  /** Before each modelled read of input: flush the model's buffer. */
+  flushRead(): void {
+    this.flushBuffer();
+  }
+
+  /** Writes everything the model has flushed (end of an input block). */
+  sync(): void {
+    this.writeOut(this.used - this.buffered);
+    if (this.buffered === 0) {
+      this.used = 0;
+      this.written = 0;
+    }
+  }
+
+  /** SIGALRM: rotate now if `current` holds anything. */
+  forceRotate(): void {
+    this.flushBuffer();
+    this.sync();
+    if (this.bytes > 0) this.rotate();
+  }
+
+  /** `current` is full: it becomes an @….s file (through the processor if any). */
+  private rotate(): void {
+    retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.current));
+    fs.closeSync(this.current);
+    retry(`unable to rename current to previous in directory ${this.name}`, () =>
+      fs.renameSync(this.file('current'), this.file('previous')));
+    this.current = retry(`unable to create ${this.name}/current`, () =>
+      fs.openSync(this.file('current'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600));
+    retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.current, 0o644));
+    this.bytes = 0;
+    retry(`unable to set mode of ${this.name}/previous`, () => fs.chmodSync(this.file('previous'), 0o744));
+    if (this.processor === undefined) {
+      this.save('previous', 's');
+      return;
+    }
+    runProcessor(this.processor, this.dir, this.name);
+    this.finishFile('processed', 0o744);
+    this.finishFile('newstate', undefined);
+    retry(`unable to remove ${this.name}/previous`, () => fs.unlinkSync(this.file('previous')));
+    retry(`unable to rename newstate to state in directory ${this.name}`, () =>
+      fs.renameSync(this.file('newstate'), this.file('state')));
+    this.save('processed', 's');
+  }
+
+  private finishFile(f: string, mode: number | undefined): void {
+    const fd = retry(`unable to create ${this.name}/${f}`, () =>
+      fs.openSync(this.file(f), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600));
+    retry(`unable to write ${this.name}/${f} to disk`, () => fs.fsyncSync(fd));
+    if (mode !== undefined) retry(`unable to set mode of ${this.name}/${f}`, () => fs.fchmodSync(fd, mode));
+    fs.closeSync(fd);
+  }
+
+  /** End of input: everything written, `current` on disk and marked finished (0744). */
+  close(): void {
+    this.flushBuffer();
+    this.sync();
+    retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.current));
+    retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.current, 0o744));
+  }
+}

@@ -1,0 +1,71 @@
+// Runs a log directory's processor the way the C multilog does: `sh -c
+// PROCESSOR` in the directory, stdin `previous`, stdout `processed`, fd 4
+// reading `state`, fd 5 writing `newstate`, stderr inherited; multilog waits
+// for it. Any failure is reported, paused on, and the run is started over.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Diag } from '../errors';
+import { spawnWithLimits } from '../limits';
+import { pauseAfter } from './pause';
+
+const diag: Diag = new Diag('multilog');
+
+function openAll(dir: string, name: string): number[] | undefined {
+  const fds: number[] = [];
+  const steps: Array<[string, string, string]> = [
+    ['previous', 'r', 'read'],
+    ['processed', 'w', 'create'],
+    ['state', 'r', 'read'],
+    ['newstate', 'w', 'create'],
+  ];
+  for (const [file, flags, verb] of steps) {
+    try {
+      fds.push(fs.openSync(path.join(dir, file), flags, 0o644));
+    } catch (e) {
+      diag.warn(`unable to ${verb} ${name}/${file}`, e);
+      for (const fd of fds) fs.closeSync(fd);
+      return undefined;
+    }
+  }
+  return fds;
+}
+
+/** One attempt; true when the processor exited 0. */
+function attempt(processor: string, dir: string, name: string): boolean {
+  const fds = openAll(dir, name);
+  if (!fds) {
+    pauseAfter(`processor failed in ${name}`);
+    return false;
+  }
+  const [previous, processed, state, newstate] = fds;
+  try {
+    const result = spawnWithLimits(['/bin/sh', '-c', processor], (argv) =>
+      spawnSync(argv[0], argv.slice(1), {
+        cwd: dir,
+        stdio: [previous, processed, 'inherit', 'ignore', state, newstate],
+        maxBuffer: 0,
+      }));
+    if (result.error) {
+      pauseAfter(`unable to fork for processor in ${name}`, result.error);
+      return false;
+    }
+    if (result.signal) {
+      pauseAfter(`processor crashed in ${name}`);
+      return false;
+    }
+    if (result.status !== 0) {
+      pauseAfter(`processor failed in ${name}`);
+      return false;
+    }
+    return true;
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+export function runProcessor(processor: string, dir: string, name: string): void {
+  while (!attempt(processor, dir, name)) {
+    // attempt() has already warned and paused
+  }
+}

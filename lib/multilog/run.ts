@@ -1,0 +1,55 @@
+// The multilog program: open everything the script names, then feed input
+// to the engine until end of input or SIGTERM (at a line boundary), and
+// rotate on SIGALRM.
+import { Diag } from '../errors';
+import { Engine } from './engine';
+import { openInput } from './input';
+import { LogDir } from './logdir';
+import type { Script } from './script';
+import { StatusFile } from './statusfile';
+
+const diag: Diag = new Diag('multilog');
+
+export async function runMultilog(script: Script): Promise<number> {
+  process.umask(0o022);
+  const start = process.cwd();
+  const statusFiles = script.statusFiles.map((f) => new StatusFile(f));
+  const dirs = script.dirs.map((spec) => new LogDir(spec, start));
+  for (const d of dirs) d.open();
+  const engine = new Engine(script, dirs, statusFiles);
+  const input = openInput();
+
+  let exitAsap = false;
+  let rotateNow = false;
+  process.on('SIGTERM', () => {
+    exitAsap = true;
+    input.wake();
+  });
+  process.on('SIGALRM', () => {
+    rotateNow = true;
+    input.wake();
+  });
+  process.on('SIGUSR1', () => undefined);
+
+  for (;;) {
+    if (rotateNow) {
+      rotateNow = false;
+      for (const d of dirs) d.forceRotate();
+    }
+    if (exitAsap && !engine.midLine()) break;
+    let block;
+    try {
+      block = await input.read();
+    } catch (e) {
+      diag.warn('unable to read standard input', e);
+      break;
+    }
+    if (block === 'interrupted') continue;
+    if (block === null) break;
+    engine.feed(block);
+  }
+  engine.finish();
+  for (const d of dirs) d.close();
+  input.restoreBlocking();
+  return 0;
+}

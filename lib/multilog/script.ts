@@ -1,0 +1,83 @@
+// The multilog script: the actions given as arguments, in order.
+
+export const DEFAULT_SIZE = 99999;
+export const DEFAULT_NUM = 10;
+const MIN_SIZE = 4096;
+const MAX_SIZE = 16777215;
+const MIN_NUM = 2;
+
+export interface DirSpec {
+  /** as written in the script (used in messages) */
+  name: string;
+  size: number;
+  num: number;
+  processor: string | undefined;
+}
+
+export type Action =
+  | { kind: 'select'; select: boolean; pattern: Buffer }
+  | { kind: 'stderr' }
+  | { kind: 'status'; index: number }
+  | { kind: 'dir'; index: number };
+
+export interface Script {
+  timestamp: boolean;
+  actions: Action[];
+  statusFiles: string[];
+  dirs: DirSpec[];
+  /** whether any action other than directories needs the line's text */
+  inspects: boolean;
+}
+
+/** Leading decimal digits as a number (0 if none), like scan_ulong. */
+function leadingNumber(s: string): number {
+  const m = /^[0-9]*/.exec(s);
+  return m && m[0] ? Number(m[0]) : 0;
+}
+
+export function parseScript(args: readonly string[]): Script {
+  const script: Script = { timestamp: false, actions: [], statusFiles: [], dirs: [], inspects: false };
+  let size = DEFAULT_SIZE;
+  let num = DEFAULT_NUM;
+  let processor: string | undefined;
+  args.forEach((arg, i) => {
+    const rest = arg.slice(1);
+    switch (arg[0]) {
+      case 't':
+        if (i === 0) script.timestamp = true;
+        break;
+      case '+':
+      case '-':
+        script.actions.push({ kind: 'select', select: arg[0] === '+', pattern: Buffer.from(rest, 'utf8') });
+        script.inspects = true;
+        break;
+      case 'e':
+        script.actions.push({ kind: 'stderr' });
+        script.inspects = true;
+        break;
+      case '=':
+        script.actions.push({ kind: 'status', index: script.statusFiles.length });
+        script.statusFiles.push(rest);
+        script.inspects = true;
+        break;
+      case 's':
+        size = Math.min(MAX_SIZE, Math.max(MIN_SIZE, leadingNumber(rest)));
+        break;
+      case 'n':
+        num = Math.max(MIN_NUM, leadingNumber(rest));
+        break;
+      case '!':
+        processor = rest;
+        break;
+      case '.':
+      case '/':
+        script.actions.push({ kind: 'dir', index: script.dirs.length });
+        script.dirs.push({ name: arg, size, num, processor });
+        break;
+      default:
+        // unknown actions are ignored, as in the C multilog
+        break;
+    }
+  });
+  return script;
+}

@@ -1,0 +1,33 @@
+// An `=FILE` action: FILE always holds the last selected line, padded with
+// newlines to 1001 bytes, rewritten in place.
+import fs from 'node:fs';
+import { Diag } from '../errors';
+import { retry } from './pause';
+
+const SIZE = 1001;
+const diag: Diag = new Diag('multilog');
+
+export class StatusFile {
+  private readonly fd: number;
+  private readonly buf = Buffer.alloc(SIZE, 0x0a);
+
+  /** Creates FILE (mode 0600) if needed, without truncating it. Fatal on failure. */
+  constructor(private readonly name: string) {
+    try {
+      fs.closeSync(fs.openSync(name, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600));
+      this.fd = fs.openSync(name, fs.constants.O_WRONLY);
+    } catch (e) {
+      diag.fatal(`unable to create ${name}`, e);
+    }
+  }
+
+  write(line: Buffer, len: number): void {
+    line.copy(this.buf, 0, 0, len);
+    this.buf.fill(0x0a, len);
+    let off = 0;
+    while (off < SIZE) {
+      const done = off;
+      off += retry(`unable to write ${this.name}`, () => fs.writeSync(this.fd, this.buf, done, SIZE - done, done));
+    }
+  }
+}
