@@ -80,7 +80,7 @@ describe('svc against the C svc', () => {
     const cases: string[][] = [
       [], ['-u'], ['-z'], ['-z', good], ['-ab', good], ['-u-d', good], ['-u---'], [good],
       ['-u', path.join(root, 'missing'), good], ['-d', file, good], ['-t', nosup, good], ['-k', notRunning, good],
-      ['-h', controlDir, good], ['-a', '', '-', good], ['-u', '--', '-d', good], ['-u', `${file}/x`, good],
+      ['-h', controlDir, good], ['-a', '', '-', good], ['-u', '--', '-d', good], ['-u', `${file}/x`, good], ['-ud', controlFile],
     ];
     for (const args of cases) {
       const ours = await run(svc, args);
@@ -90,6 +90,7 @@ describe('svc against the C svc', () => {
       assert.deepEqual(outcome(ours), outcome(theirs), `svc ${args.join(' ')}`);
       assert.equal(sentByOurs, sentByTheirs, `bytes of svc ${args.join(' ')}`);
     }
+    assert.equal(fs.readFileSync(path.join(controlFile, 'supervise/control'), 'latin1'), 'ud', 'a regular file gets the bytes (at offset 0), in C too');
     const r = await run(svc, ['-u', nosup, notRunning, controlDir, good]);
     assert.deepEqual(outcome(r), {
       code: 0,
@@ -248,6 +249,17 @@ async function controlScenario(supervise: string, beyond: boolean): Promise<void
   assert.equal(await supExit, 0, 'supervise exits 0 once the service is down after -x');
   await waitFor(() => !alive(pid), 'service gone');
 }
+
+test('--help and --version (beyond) answer only as the first argument', async () => {
+  const h = await run(svc, ['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /^svc -opts dir\.\.\./);
+  assert.match(h.stdout, /-w +send WINCH/);
+  const v = await run(svc, ['--version']);
+  assert.deepEqual(outcome(v), { code: 0, stdout: 'svc (daemontools-node) 0.1.0\n', stderr: '' });
+  const late = await run(svc, ['-u', '--help']);
+  assert.deepEqual(outcome(late), outcome(await run(csvc, ['-u', '--help'])));
+});
 
 describe('svc controls a supervise', () => {
   test('the C supervise: each letter reaches the service', async () => {

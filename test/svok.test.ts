@@ -61,3 +61,10 @@ test('svok follows a real supervise, the C one and ours: 0 while it runs, 100 on
     }
   }
 });
+
+test('--help and --version (beyond)', async () => {
+  const h = await run(bin('svok'), ['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /^svok dir/);
+  assert.deepEqual(outcome(await run(bin('svok'), ['--version'])), { code: 0, stdout: 'svok (daemontools-node) 0.1.0\n', stderr: '' });
+});

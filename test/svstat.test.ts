@@ -222,6 +222,13 @@ describe('svstat on services run by a supervise: the C one, and ours', () => {
   }
 });
 
+test('--help and --version (beyond)', async () => {
+  const h = await run(svstat, ['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /^svstat \[--json\] dir\.\.\./);
+  assert.deepEqual(outcome(await run(svstat, ['--version'])), { code: 0, stdout: 'svstat (daemontools-node) 0.1.0\n', stderr: '' });
+});
+
 describe('svstat --json (beyond)', () => {
   test('one JSON object per dir and line, same facts as the plain form', async () => {
     const root = procs.tmpdir();
