@@ -42,11 +42,13 @@ install: build
 	$(NODE) scripts/build.mjs --launchers $(DESTDIR)$(BINDIR) $(LIBDIR)
 
 install-systemd: install
+	mkdir -p $(DESTDIR)$(UNITDIR)
 	sed 's|@BINDIR@|$(BINDIR)|g' scripts/svscanboot.service > $(DESTDIR)$(UNITDIR)/svscanboot.service
 	@echo "installed $(DESTDIR)$(UNITDIR)/svscanboot.service: systemctl daemon-reload && systemctl enable --now svscanboot"
 
 uninstall:
 	rm -rf $(DESTDIR)$(LIBDIR)
+	rm -f $(DESTDIR)$(UNITDIR)/svscanboot.service
 	cd $(DESTDIR)$(BINDIR) && rm -f envdir envuidgid fghack multilog pgrphack readproctitle setlock setuidgid softlimit supervise svc svok svscan svscanboot svstat tai64n tai64nlocal
 
 clean:
