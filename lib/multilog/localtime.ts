@@ -1,0 +1,117 @@
+// tai64nlocal's transformation: a line starting with `@` and lowercase hex
+// digits gets that label replaced by the local time it stands for,
+// `YYYY-MM-DD HH:MM:SS.NNNNNNNNN`. Like the C tool, every hex digit after
+// the `@` is shifted into a 96-bit register (seconds, then nanoseconds), and
+// a label cut off by the end of input is dropped.
+const AT = 0x40;
+const NEWLINE = 0x0a;
+const TAI_OFFSET = 2n ** 62n + 10n;
+const MAX_UNIX = 8640000000000n; // what Date can represent
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -1;
+}
+
+/** A fixed offset (seconds east of UTC) for a POSIX TZ without DST rules, such as `XYZ-3:30`. */
+export function posixFixedOffset(tz: string | undefined): number | undefined {
+  if (!tz) return undefined;
+  const m = /^:?(?:[A-Za-z]{3,}|<[^>]+>)([+-]?)(\d{1,2})(?::(\d{1,2}))?(?::(\d{1,2}))?$/.exec(tz);
+  if (!m) return undefined;
+  const west = Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+  return m[1] === '-' ? west : -west;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+export class LocalTimer {
+  private state: 'start' | 'label' | 'copy' = 'start';
+  private hi = 0; // register bits 64..95
+  private mid = 0; // bits 32..63
+  private lo = 0; // bits 0..31 (nanoseconds)
+  private digits = '';
+  private lastSec = NaN;
+  private lastText = '';
+
+  constructor(private readonly fixedOffset: number | undefined = posixFixedOffset(process.env.TZ)) {}
+
+  private shiftIn(d: number): void {
+    this.hi = ((this.hi << 4) | (this.mid >>> 28)) >>> 0;
+    this.mid = ((this.mid << 4) | (this.lo >>> 28)) >>> 0;
+    this.lo = ((this.lo << 4) | d) >>> 0;
+  }
+
+  private secondsText(unix: number): string {
+    if (unix === this.lastSec) return this.lastText;
+    let d: Date;
+    let y: number, mo: number, da: number, h: number, mi: number, s: number;
+    if (this.fixedOffset !== undefined) {
+      d = new Date((unix + this.fixedOffset) * 1000);
+      [y, mo, da, h, mi, s] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+    } else {
+      d = new Date(unix * 1000);
+      [y, mo, da, h, mi, s] = [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+    }
+    this.lastSec = unix;
+    this.lastText = `${y}-${pad(mo, 2)}-${pad(da, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`;
+    return this.lastText;
+  }
+
+  /** The label in the register as local time, or undefined if it is out of any sane range. */
+  private render(): string | undefined {
+    const secs = (BigInt(this.hi) << 32n) | BigInt(this.mid);
+    const unix = secs - TAI_OFFSET;
+    if (unix > MAX_UNIX || unix < -MAX_UNIX) return undefined;
+    return `${this.secondsText(Number(unix))}.${pad(this.lo, 9)}`;
+  }
+
+  private labelText(): Buffer {
+    // the C tool crashes on labels out of range; passing them through is kinder
+    return Buffer.from(this.render() ?? `@${this.digits}`, 'latin1');
+  }
+
+  feed(block: Buffer): Buffer {
+    const parts: Buffer[] = [];
+    let pos = 0;
+    let copyFrom = 0;
+    while (pos < block.length) {
+      if (this.state === 'start') {
+        if (block[pos] === AT) {
+          this.state = 'label';
+          this.hi = this.mid = this.lo = 0;
+          this.digits = '';
+          if (pos > copyFrom) parts.push(block.subarray(copyFrom, pos));
+          pos++;
+          copyFrom = pos;
+          continue;
+        }
+        this.state = 'copy';
+      }
+      if (this.state === 'label') {
+        const d = hexValue(block[pos]);
+        if (d >= 0) {
+          this.shiftIn(d);
+          this.digits += String.fromCharCode(block[pos]);
+          pos++;
+          copyFrom = pos;
+          continue;
+        }
+        parts.push(this.labelText());
+        this.state = 'copy';
+        copyFrom = pos;
+      }
+      const nl = block.indexOf(NEWLINE, pos);
+      if (nl < 0) {
+        pos = block.length;
+        break;
+      }
+      pos = nl + 1;
+      this.state = 'start';
+    }
+    if (this.state !== 'label' && pos > copyFrom) parts.push(block.subarray(copyFrom, pos));
+    return Buffer.concat(parts);
+  }
+}
