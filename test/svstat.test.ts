@@ -61,7 +61,7 @@ describe('svstat output is byte-identical to the C svstat', () => {
     assert.match(ours.stdout, /s-0-1-0-true-f: down 0 seconds\n/);
   });
 
-  test('odd time labels: zero, maximal, just below and above 2^62', async () => {
+  test('odd time labels (zero, maximal, around 2^62) and odd pids', async () => {
     const root = procs.tmpdir();
     const labels = ['000000000000000000000000', 'ffffffffffffffffffffffff', '3fffffffffffffff00000000', '400000000000000000000000',
       '7fffffffffffffff00000000', '8000000000000000ffffffff', 'c00000000000000000000000'];
@@ -71,7 +71,14 @@ describe('svstat output is byte-identical to the C svstat', () => {
       fake(dir, Buffer.concat([Buffer.from(hex, 'hex'), Buffer.from([1, 0, 0, 0, 0, U])]));
       return dir;
     });
+    for (const [name, pid] of [['pidmax', 0xffffffff], ['pidhigh', 0x80000000]] as const) {
+      const dir = path.join(root, name);
+      fs.mkdirSync(dir);
+      fake(dir, statusRecord(Math.floor(Date.now() / 1000) + 100, pid, 0, U));
+      dirs.push(dir);
+    }
     const [ours, theirs] = await both(svstat, csvstat, dirs);
+    assert.match(ours.stdout, /pidmax: up \(pid 4294967295\) 0 seconds\n/, 'pids are unsigned');
     // the seconds since label 0 are about 2^62: the same figure (through a double) in both
     assert.match(ours.stdout, /l0: up \(pid 1\) 46116860\d+ seconds\n/);
     assert.equal(maskSeconds(ours.stdout), maskSeconds(theirs.stdout));
