@@ -2,7 +2,7 @@
 import { Diag, EXIT_USAGE, errnoCode, writeStderr } from '../lib/errors';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
-import { Origin } from '../lib/svc-cwd';
+import { eachDir } from '../lib/svc-cwd';
 import { SVC_LETTERS, SVC_OPTIONS_LINE, commandBytes, sendControl } from '../lib/svc-control';
 
 const diag: Diag = new Diag('svc');
@@ -38,33 +38,10 @@ if (!parsed.ok) {
 }
 const bytes = commandBytes(parsed.options.map((o) => o.letter));
 
-function openOrigin(): Origin {
-  try {
-    return Origin.open();
-  } catch (e) {
-    diag.fatal('unable to open current directory', e);
-  }
-}
-const origin = openOrigin();
-function control(dir: string): void {
-  try {
-    origin.enter(dir);
-  } catch (e) {
-    diag.warn(`unable to chdir to ${dir}`, e);
-    return;
-  }
+eachDir(diag, parsed.rest, (dir) => {
   const failed = sendControl(bytes);
   if (!failed) return;
   if (failed.step === 'write') diag.warn(`error writing commands to ${dir}`, failed.error);
   else if (errnoCode(failed.error) === 'ENXIO') writeStderr(`svc: warning: unable to control ${dir}: supervise not running\n`);
   else diag.warn(`unable to control ${dir}`, failed.error);
-}
-
-for (const dir of parsed.rest) {
-  control(dir);
-  try {
-    origin.back();
-  } catch (e) {
-    diag.fatal('unable to set directory', e);
-  }
-}
+}, (dir, e) => diag.warn(`unable to chdir to ${dir}`, e));

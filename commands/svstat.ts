@@ -3,9 +3,9 @@
 // `svstat --json dir...` (beyond): the same facts, one JSON object per line.
 import { Diag } from '../lib/errors';
 import { answerHelp } from '../lib/help';
-import { Origin } from '../lib/svc-cwd';
+import { eachDir } from '../lib/svc-cwd';
 import { writeAllSync } from '../lib/svc-write';
-import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
+import { formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
 
 const diag: Diag = new Diag('svstat');
 let args = process.argv.slice(2);
@@ -22,33 +22,13 @@ const json = args[0] === '--json';
 if (json) args = args.slice(1);
 const format = json ? formatJson : formatLine;
 
-function openOrigin(): Origin {
-  try {
-    return Origin.open();
-  } catch (e) {
-    diag.fatal('unable to open current directory', e);
-  }
-}
-const origin = openOrigin();
 const record = newRecord();
-function report(dir: string): Report {
-  try {
-    origin.enter(dir);
-  } catch (e) {
-    return { kind: 'failure', what: 'unable to chdir', cause: e };
-  }
-  return probe(Math.floor(Date.now() / 1000), record);
-}
-
 let out = '';
-for (const dir of args) {
-  out += format(dir, report(dir));
-  try {
-    origin.back();
-  } catch (e) {
-    diag.fatal('unable to set directory', e);
-  }
-}
+eachDir(diag, args, (dir) => {
+  out += format(dir, probe(Math.floor(Date.now() / 1000), record));
+}, (dir, e) => {
+  out += format(dir, { kind: 'failure', what: 'unable to chdir', cause: e });
+});
 try {
   writeAllSync(1, Buffer.from(out));
 } catch {

@@ -6,6 +6,7 @@
 // /proc/self/fd/N is the same operation (same permission check), with the
 // starting path as a fallback where /proc is missing.
 import fs from 'node:fs';
+import { Diag } from './errors';
 
 export class Origin {
   private constructor(private readonly fd: number, private readonly path: string | undefined) {}
@@ -34,6 +35,40 @@ export class Origin {
     } catch (e) {
       if (this.path === undefined || fs.existsSync('/proc/self/fd')) throw e;
       process.chdir(this.path);
+    }
+  }
+}
+
+/**
+ * The C tools' loop: open the starting directory (fatal if it cannot be
+ * opened), then for each dir chdir into it and run `inside`, or
+ * `chdirFailed` with the error, and come back (fatal if that fails).
+ */
+export function eachDir(
+  diag: Diag,
+  dirs: readonly string[],
+  inside: (dir: string) => void,
+  chdirFailed: (dir: string, error: unknown) => void,
+): void {
+  let origin: Origin;
+  try {
+    origin = Origin.open();
+  } catch (e) {
+    diag.fatal('unable to open current directory', e);
+  }
+  for (const dir of dirs) {
+    let entered = true;
+    try {
+      origin.enter(dir);
+    } catch (e) {
+      entered = false;
+      chdirFailed(dir, e);
+    }
+    if (entered) inside(dir);
+    try {
+      origin.back();
+    } catch (e) {
+      diag.fatal('unable to set directory', e);
     }
   }
 }
