@@ -3,6 +3,7 @@
 // byte, and a JSON object (beyond).
 import fs from 'node:fs';
 import { reason } from './errors';
+import { probeOk } from './service';
 import { STATUS_SIZE, Want, decodeStatus } from './status';
 
 /** A status record buffer for probe(), one per run. */
@@ -68,7 +69,7 @@ export function probe(nowUnix: number, record: Buffer): Report {
     return failure('unable to stat down', e);
   }
   try {
-    fs.closeSync(fs.openSync('supervise/ok', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    probeOk('.');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENXIO') return failure('supervise not running');
     return failure('unable to open supervise/ok', e);
