@@ -4,7 +4,7 @@
 import { ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, RunResult, alive, run, waitFor, writeExecutable } from './helpers';
+import { Procs, ROOT, RunResult, alive, run, waitFor, writeExecutable } from './helpers';
 
 /** A run script that logs every catchable signal it gets (one name per line in ./log) and its pid in ./pid. */
 export const TRAP_RUN = `#!/bin/sh
@@ -160,4 +160,19 @@ export function outcome(r: RunResult, prog?: string): { code: number | null; std
 /** Runs ours and the C program with the same arguments and options. */
 export async function both(ours: string, theirs: string, args: string[], opts: { cwd?: string } = {}): Promise<[RunResult, RunResult]> {
   return [await run(ours, args, opts), await run(theirs, args, opts)];
+}
+
+/**
+ * Runs our program NAME as `nobody` from cwd: its bundle (self-contained) is
+ * copied into `root` first, so that the test does not depend on `nobody`
+ * being able to reach the checkout.
+ */
+export function runAsNobody(root: string, name: string, args: string[], cwd: string): Promise<RunResult> {
+  fs.chmodSync(root, 0o755);
+  const copy = path.join(root, `${name}.js`);
+  fs.copyFileSync(path.join(ROOT, 'dist', `${name}.js`), copy);
+  fs.chmodSync(copy, 0o644);
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return run(process.execPath, [copy, ...args], { cwd, uid: 65534, gid: 65534, env });
 }

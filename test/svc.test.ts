@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  FakeSupervise, makeService, mkfifo, outcome, procState, rawStatus, signalLog, startSupervise, statusPid, waitDown, waitUp,
+  FakeSupervise, makeService, mkfifo, outcome, procState, rawStatus, runAsNobody, signalLog, startSupervise, statusPid, waitDown, waitUp,
 } from './svc-fixtures';
 
 const procs = new Procs();
@@ -130,11 +130,11 @@ describe('svc against the C svc', () => {
     fs.chmodSync(noread, 0o711);
     const opts = { cwd: noread, uid: 65534, gid: 65534 };
     for (const args of [['-u', '/'], [], ['-z', '/']]) {
-      const ours = await run(svc, args, opts);
+      const ours = await runAsNobody(root, 'svc', args, noread);
       const theirs = await run(csvc, args, opts);
       assert.deepEqual(outcome(ours), outcome(theirs), `svc ${args.join(' ')}`);
     }
-    const r = await run(svc, ['-u', '/'], opts);
+    const r = await runAsNobody(root, 'svc', ['-u', '/'], noread);
     assert.deepEqual(outcome(r), { code: 111, stdout: '', stderr: 'svc: fatal: unable to open current directory: access denied\n' });
   });
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
 import {
-  FakeSupervise, TRAP_RUN, both, makeService, maskSeconds, mkfifo, outcome, rawStatus, startSupervise, statusRecord, waitDown,
+  FakeSupervise, TRAP_RUN, both, makeService, maskSeconds, mkfifo, outcome, rawStatus, runAsNobody, startSupervise, statusRecord, waitDown,
   waitUp,
 } from './svc-fixtures';
 
@@ -166,7 +166,7 @@ describe('svstat output is byte-identical to the C svstat', () => {
     fs.mkdirSync(noread, { mode: 0o711 });
     fs.chmodSync(noread, 0o711);
     const opts = { cwd: noread, uid: 65534, gid: 65534 };
-    const ours = await run(svstat, ['/'], opts);
+    const ours = await runAsNobody(root, 'svstat', ['/'], noread);
     const theirs = await run(csvstat, ['/'], opts);
     assert.deepEqual(outcome(ours), outcome(theirs));
     assert.deepEqual(outcome(ours), { code: 111, stdout: '', stderr: 'svstat: fatal: unable to open current directory: access denied\n' });
