@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SysError, reason } from '../lib/errors';
 import * as sys from '../lib/sys';
-import { tmpdir } from './helpers';
+import { cbin, tmpdir } from './helpers';
 
 // This file doubles as the child that execs `sh` through sys.execve after the
 // pre-exec hygiene (last test): LIB_SYS_CHILD=exec.
@@ -104,14 +104,14 @@ test('flock: two descriptors of one file exclude each other, also against the C 
   const b = sys.open(file, sys.O_WRONLY | sys.O_CLOEXEC);
   sys.flock(a, sys.LOCK_EX | sys.LOCK_NB);
   assert.throws(() => sys.flock(b, sys.LOCK_EX | sys.LOCK_NB), (e: unknown) => e instanceof SysError && reason(e) === 'temporary failure');
-  assert.equal(spawnSync('/usr/bin/setlock', ['-n', file, 'true']).status, 111, 'the C setlock sees our lock');
+  assert.equal(spawnSync(cbin('setlock'), ['-n', file, 'true']).status, 111, 'the C setlock sees our lock');
   sys.flock(a, sys.LOCK_UN);
   sys.flock(b, sys.LOCK_EX | sys.LOCK_NB);
   assert.throws(() => sys.flock(a, sys.LOCK_SH | sys.LOCK_NB), (e: unknown) => e instanceof SysError);
   sys.close(b);
   sys.flock(a, sys.LOCK_SH | sys.LOCK_NB);
   sys.close(a);
-  assert.equal(spawnSync('/usr/bin/setlock', ['-n', file, 'true']).status, 0);
+  assert.equal(spawnSync(cbin('setlock'), ['-n', file, 'true']).status, 0);
 });
 
 test('getrlimit/setrlimit: round trips, Infinity for unlimited, matches /proc/self/limits', () => {
