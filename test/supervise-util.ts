@@ -55,10 +55,10 @@ export function statusBytes(dir: string): Buffer {
 
 /** Waits until supervise/status satisfies pred; returns it. */
 export function waitStatus(dir: string, pred: (s: Status) => boolean, what: string, timeoutMs = 10000): Promise<Status> {
-  return waitFor(() => {
+  return waitFor<Status | undefined>(() => {
     const s = status(dir);
     return s && pred(s) ? s : undefined;
-  }, what, timeoutMs);
+  }, what, timeoutMs) as Promise<Status>;
 }
 
 /** Waits for the service to be up with a pid different from `not`; registers the pid for cleanup. */
@@ -72,7 +72,7 @@ export async function waitUp(procs: Procs, dir: string, not = 0, timeoutMs = 100
 export function control(dir: string, bytes: string | Buffer): void {
   const fd = fs.openSync(path.join(dir, 'supervise', 'control'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
   try {
-    fs.writeSync(fd, bytes);
+    fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   } finally {
     fs.closeSync(fd);
   }

@@ -128,7 +128,7 @@ describe('supervise: each control byte sends its signal to the service', () => {
         await send(c);
         expected++;
         const log = await waitFor(() => (readLog(dir).length >= expected ? readLog(dir) : undefined), `${sig} after ${c}`);
-        assert.equal(log[expected - 1], sig, `byte ${c}`);
+        assert.equal(log?.[expected - 1], sig, `byte ${c}`);
       }
       // p: STOP (state T), c: CONT
       await send('p');
