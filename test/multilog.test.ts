@@ -136,6 +136,11 @@ test('multilog: processor output, state and modes', async () => {
   await compare(['t', 's5000', '!wc -c; pwd | sed "s|.*/||"; readlink /proc/$$/fd/0 | sed "s|.*/||"; ls /proc/$$/fd', './d'], input);
 });
 
+test('multilog: a processor that fails is reported, retried after a pause, then its output kept', async () => {
+  const input = regularLines(80, 100);
+  await compare(['s4096', '!if [ -e ../failed ]; then tr a-z A-Z; echo ok >&5; else touch ../failed; exit 1; fi', './d'], input);
+});
+
 test('multilog: a 1 MB line, NUL and binary bytes', async () => {
   const big = Buffer.alloc(1 << 20, 0x62);
   big[10] = 0;
