@@ -108,7 +108,7 @@ describe('supervise: each control byte sends its signal to the service', () => {
     ['h', 'HUP'], ['a', 'ALRM'], ['i', 'INT'], ['t', 'TERM'], ['q', 'QUIT'], ['1', 'USR1'], ['2', 'USR2'], ['w', 'WINCH'],
   ];
 
-  for (const how of ['C svc', 'FIFO'] as const) {
+  for (const how of ['C svc', 'our svc', 'FIFO'] as const) {
     test(`letters through ${how}`, async () => {
       const dir = makeService(procs, TRAP_RUN);
       startSupervise(procs, dir);
@@ -116,9 +116,9 @@ describe('supervise: each control byte sends its signal to the service', () => {
       await waitFor(() => readLog(dir).includes(`start ${pid}`), 'run trapping');
       const send = async (c: string): Promise<void> => {
         // the C svc knows only the 0.76 letters
-        if (how === 'C svc' && 'hait'.includes(c)) {
-          const r = await run(cbin('svc'), [`-${c}`, dir]);
-          assert.equal(r.code, 0);
+        if ((how === 'C svc' && 'haitpcdk'.includes(c)) || how === 'our svc') {
+          const r = await run(how === 'C svc' ? cbin('svc') : bin('svc'), [`-${c}`, dir]);
+          assert.deepEqual([r.code, r.stderr], [0, '']);
         } else {
           control(dir, c);
         }
