@@ -22,6 +22,7 @@ const NL = Buffer.from('\n');
 const ELLIPSIS = Buffer.from('...\n');
 
 function writeAllStderr(buf: Buffer): void {
+  if (buf.length === 0) return;
   let off = 0;
   while (off < buf.length) {
     try {
@@ -42,6 +43,9 @@ export class Engine {
   private readonly chosen: boolean[];
   private offset = 0;
   private stamp: Buffer | undefined;
+  /** `e` output of the current block, written at its end (and before any pause) */
+  private errOut = Buffer.allocUnsafe(1 << 16);
+  private errLen = 0;
 
   constructor(private readonly script: Script, private readonly dirs: LogDir[], private readonly statusFiles: StatusFile[]) {
     this.actions = script.actions;
@@ -64,18 +68,38 @@ export class Engine {
       pos = boundary;
       if (this.offset % READ_SIZE === 0) for (const d of this.dirs) d.flushRead();
     }
+    this.flushStderr();
     for (const d of this.dirs) {
       d.flushRead();
       d.sync();
     }
   }
 
+  private flushStderr(): void {
+    writeAllStderr(this.errOut.subarray(0, this.errLen));
+    this.errLen = 0;
+  }
+
+  private addStderr(src: Buffer, len: number, tail: Buffer): void {
+    const need = this.errLen + len + tail.length;
+    if (need > this.errOut.length) {
+      if (this.errLen > 0) this.flushStderr();
+      if (len + tail.length > this.errOut.length) this.errOut = Buffer.allocUnsafe(len + tail.length);
+    }
+    src.copy(this.errOut, this.errLen, 0, len);
+    this.errLen += len;
+    tail.copy(this.errOut, this.errLen);
+    this.errLen += tail.length;
+  }
+
   /** End of input: a partial last line gets its newline. */
   finish(): void {
-    if (!this.inLine) return;
-    if (this.streaming) this.stream(NL, 0, 1);
-    else this.endLine();
-    this.inLine = false;
+    if (this.inLine) {
+      if (this.streaming) this.stream(NL, 0, 1);
+      else this.endLine();
+      this.inLine = false;
+    }
+    this.flushStderr();
   }
 
   private timestamp(): Buffer {
@@ -143,11 +167,8 @@ export class Engine {
   }
 
   private toStderr(): void {
-    if (this.lineLen <= STDERR_MAX) {
-      writeAllStderr(Buffer.concat([this.line.subarray(0, this.lineLen), NL]));
-    } else {
-      writeAllStderr(Buffer.concat([this.line.subarray(0, STDERR_MAX), ELLIPSIS]));
-    }
+    if (this.lineLen <= STDERR_MAX) this.addStderr(this.line, this.lineLen, NL);
+    else this.addStderr(this.line, STDERR_MAX, ELLIPSIS);
   }
 
   /** The line reached 1000 bytes: decide now, send the first part, stream the rest. */
