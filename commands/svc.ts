@@ -1,5 +1,6 @@
 // svc -OPTS dir...: send control commands to the supervise of each dir.
-import { Diag, EXIT_USAGE, errnoCode, writeStderr } from '../lib/errors';
+import { Diag, EXIT_USAGE, errnoCode, reason } from '../lib/errors';
+import { byteArgs, writeBytes } from '../lib/svc-argv';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { eachDir } from '../lib/svc-cwd';
@@ -31,17 +32,20 @@ answerHelp('svc', args, {
   ],
 });
 
-const parsed = getopt(args, SVC_LETTERS);
+// byte strings (lib/svc-argv.ts): options and dirs are bytes, as in C
+const parsed = getopt(byteArgs(args), SVC_LETTERS);
 if (!parsed.ok) {
-  writeStderr(getoptMessage('svc', parsed) + SVC_OPTIONS_LINE);
+  writeBytes(2, getoptMessage('svc', parsed) + SVC_OPTIONS_LINE);
   process.exit(EXIT_USAGE);
 }
 const bytes = commandBytes(parsed.options.map((o) => o.letter));
 
+function warn(what: string, why: string): void {
+  writeBytes(2, `svc: warning: ${what}: ${why}\n`);
+}
+
 eachDir(diag, parsed.rest, (dir) => {
   const failed = sendControl(bytes);
-  if (!failed) return;
-  if (failed.step === 'write') diag.warn(`error writing commands to ${dir}`, failed.error);
-  else if (errnoCode(failed.error) === 'ENXIO') writeStderr(`svc: warning: unable to control ${dir}: supervise not running\n`);
-  else diag.warn(`unable to control ${dir}`, failed.error);
-}, (dir, e) => diag.warn(`unable to chdir to ${dir}`, e));
+  if (failed?.step === 'write') warn(`error writing commands to ${dir}`, reason(failed.error));
+  else if (failed) warn(`unable to control ${dir}`, errnoCode(failed.error) === 'ENXIO' ? 'supervise not running' : reason(failed.error));
+}, (dir, e) => warn(`unable to chdir to ${dir}`, reason(e)));

@@ -1,7 +1,11 @@
-// svok dir: exit 0 while a supervise runs for dir, 100 if not.
-import { Diag, EXIT_FAIL, EXIT_USAGE, errnoCode } from '../lib/errors';
+// svok dir: exit 0 while a supervise runs for dir, 100 if not, 111 (with a
+// message) when that cannot be told. Only the first argument counts, and it
+// is never an option, as in C.
+import { Diag, EXIT_FAIL, EXIT_USAGE, errnoCode, reason } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { probeOk } from '../lib/service';
+import { byteArgs, writeBytes } from '../lib/svc-argv';
+import { chdirBytes } from '../lib/svc-cwd';
 
 const diag = new Diag('svok');
 const args = process.argv.slice(2);
@@ -10,17 +14,24 @@ answerHelp('svok', args, {
   description: 'Exits 0 if supervise is running for the service directory dir, 100 if it is not, 111 on other errors.',
 });
 if (args.length < 1) diag.usage('dir');
-const dir = args[0];
+// a byte string (lib/svc-argv.ts): found and printed as the bytes given
+const dir = byteArgs(args)[0];
+
+function fatal(what: string, error: unknown): never {
+  writeBytes(2, `svok: fatal: ${what}: ${reason(error)}\n`);
+  process.exit(EXIT_FAIL);
+}
+
 try {
-  process.chdir(dir);
+  chdirBytes(dir);
 } catch (e) {
-  diag.fatal(`unable to chdir to ${dir}`, e);
+  fatal(`unable to chdir to ${dir}`, e);
 }
 try {
   probeOk('.');
-  process.exit(0);
 } catch (e) {
   const code = errnoCode(e);
   if (code === 'ENXIO' || code === 'ENOENT') process.exit(EXIT_USAGE);
-  diag.fatal(`unable to open ${dir}/supervise/ok`, e, EXIT_FAIL);
+  fatal(`unable to open ${dir}/supervise/ok`, e);
 }
+process.exit(0);

@@ -5,7 +5,8 @@ import { Diag } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { eachDir } from '../lib/svc-cwd';
 import { writeAllSync } from '../lib/svc-write';
-import { formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
+import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
+import { byteArgs, displayText } from '../lib/svc-argv';
 
 const diag: Diag = new Diag('svstat');
 let args = process.argv.slice(2);
@@ -20,17 +21,21 @@ answerHelp('svstat', args, {
 });
 const json = args[0] === '--json';
 if (json) args = args.slice(1);
-const format = json ? formatJson : formatLine;
+// byte strings (lib/svc-argv.ts): dirs are named and printed as the bytes given
+const dirs = byteArgs(args);
+const format = json
+  ? (dir: string, r: Report) => Buffer.from(formatJson(displayText(dir), r)).toString('latin1')
+  : formatLine;
 
 const record = newRecord();
 let out = '';
-eachDir(diag, args, (dir) => {
+eachDir(diag, dirs, (dir) => {
   out += format(dir, probe(Math.floor(Date.now() / 1000), record));
 }, (dir, e) => {
   out += format(dir, { kind: 'failure', what: 'unable to chdir', cause: e });
 });
 try {
-  writeAllSync(1, Buffer.from(out));
+  writeAllSync(1, Buffer.from(out, 'latin1'));
 } catch {
   // nobody reads: nothing to report to
 }

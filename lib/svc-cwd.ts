@@ -7,6 +7,30 @@
 // starting path as a fallback where /proc is missing.
 import fs from 'node:fs';
 import { Diag } from './errors';
+import { fsPath } from './svc-argv';
+
+const O_PATH = 0o10000000;
+
+/**
+ * chdir(2) to a directory named by a byte string (lib/svc-argv.ts). A name
+ * that is not UTF-8 cannot go through process.chdir: it is opened with
+ * O_PATH (which checks the path as chdir does, and needs no permission on
+ * the directory itself), then entered through /proc/self/fd (which checks
+ * search permission on it, as chdir does).
+ */
+export function chdirBytes(dir: string): void {
+  const p = fsPath(dir);
+  if (typeof p === 'string') {
+    process.chdir(p);
+    return;
+  }
+  const fd = fs.openSync(p, O_PATH | fs.constants.O_DIRECTORY);
+  try {
+    process.chdir(`/proc/self/fd/${fd}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 export class Origin {
   private constructor(private readonly fd: number, private readonly path: string | undefined) {}
@@ -23,9 +47,9 @@ export class Origin {
     return new Origin(fd, path);
   }
 
-  /** chdir(dir): throws the system error (ENOENT, ENOTDIR, EACCES, ...). */
+  /** chdir(dir), dir a byte string: throws the system error (ENOENT, ENOTDIR, EACCES, ...). */
   enter(dir: string): void {
-    process.chdir(dir);
+    chdirBytes(dir);
   }
 
   /** Back to the starting directory; throws the cause of "unable to set directory". */

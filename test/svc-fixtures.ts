@@ -176,3 +176,17 @@ export function runAsNobody(root: string, name: string, args: string[], cwd: str
   delete env.NODE_EXTRA_CA_CERTS;
   return run(process.execPath, [copy, ...args], { cwd, uid: 65534, gid: 65534, env });
 }
+
+/**
+ * Runs prog from cwd with arguments that need not be UTF-8: each is given
+ * as a printf(1) format (e.g. 'bad\\377'), expanded by the shell.
+ */
+export function runBytes(prog: string, printfArgs: string[], cwd: string): Promise<RunResult> {
+  const words = printfArgs.map((a) => `"$(printf -- '${a.replace(/'/g, '')}')"`).join(' ');
+  return run('/bin/sh', ['-c', `exec "$0" ${words}`, prog], { cwd });
+}
+
+/** A directory name from raw bytes (latin1 string), made under parent. */
+export function bytePath(parent: string, latin1Name: string): Buffer {
+  return Buffer.concat([Buffer.from(parent + '/'), Buffer.from(latin1Name, 'latin1')]);
+}

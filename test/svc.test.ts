@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  FakeSupervise, makeService, mkfifo, outcome, procState, rawStatus, runAsNobody, signalLog, startSupervise, statusPid, waitDown, waitUp,
+  FakeSupervise, makeService, mkfifo, outcome, procState, rawStatus, runAsNobody, runBytes, bytePath, signalLog, startSupervise, statusPid, waitDown, waitUp,
 } from './svc-fixtures';
 
 const procs = new Procs();
@@ -103,6 +103,25 @@ describe('svc against the C svc', () => {
     const z = await run(svc, ['-uz', good]);
     assert.deepEqual(outcome(z), { code: 100, stdout: '', stderr: `svc: illegal option -- z\n${USAGE}` });
     assert.equal(f.drainControl(), '', 'nothing is sent after a usage error');
+  });
+
+  test('names and option letters that are not UTF-8 are used and printed as the bytes given', async () => {
+    const root = procs.tmpdir();
+    const good = path.join(root, 'good');
+    fs.mkdirSync(good);
+    const f = fake(good);
+    fs.renameSync(good, bytePath(root, 'bad\xff'));
+    for (const args of [['-u', 'bad\\377', 'missing\\376', 'bad\\377'], ['-\\303\\251', 'bad\\377'], ['-u\\377']]) {
+      const ours = await runBytes(svc, args, root);
+      const sentByOurs = f.drainControl();
+      const theirs = await runBytes(csvc, args, root);
+      assert.deepEqual(outcome(ours), outcome(theirs), args.join(' '));
+      assert.equal(sentByOurs, f.drainControl(), args.join(' '));
+    }
+    const r = await runBytes(svc, ['-u', 'bad\\377', 'missing\\376'], root);
+    assert.equal(r.stderr, 'svc: warning: unable to chdir to missing\xfe: file does not exist\n');
+    assert.equal(f.drainControl(), 'u');
+    assert.equal((await runBytes(svc, ['-\\303\\251'], root)).stderr, `svc: illegal option -- \xc3\n${USAGE}`);
   });
 
   test('relative dirs resolve from the starting directory every time', async () => {

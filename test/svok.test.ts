@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, bin, cbin, run } from './helpers';
-import { FakeSupervise, TRAP_RUN, makeService, mkfifo, outcome, startSupervise, waitUp } from './svc-fixtures';
+import {
+  FakeSupervise, TRAP_RUN, bytePath, makeService, mkfifo, outcome, runBytes, startSupervise, waitUp,
+} from './svc-fixtures';
 
 const procs = new Procs();
 const fakes: FakeSupervise[] = [];
@@ -44,6 +46,21 @@ test('svok: same exit code, stdout and stderr as the C svok in every case', asyn
     { code: 111, stdout: '', stderr: `svok: fatal: unable to open ${okDir}/supervise/ok: is a directory\n` });
   assert.deepEqual(outcome(await run(bin('svok'), [file])),
     { code: 111, stdout: '', stderr: `svok: fatal: unable to chdir to ${file}: not a directory\n` });
+});
+
+test('svok: names that are not UTF-8 are used and printed as the bytes given', async () => {
+  const root = procs.tmpdir();
+  const good = path.join(root, 'good');
+  fs.mkdirSync(good);
+  fakes.push(new FakeSupervise(good));
+  fs.renameSync(good, bytePath(root, 'bad\xff'));
+  for (const [args, code] of [[['bad\\377'], 0], [['missing\\376'], 111]] as const) {
+    const ours = await runBytes(bin('svok'), [...args], root);
+    const theirs = await runBytes(cbin('svok'), [...args], root);
+    assert.deepEqual(outcome(ours), outcome(theirs), args[0]);
+    assert.equal(ours.code, code);
+  }
+  assert.equal((await runBytes(bin('svok'), ['missing\\376'], root)).stderr, 'svok: fatal: unable to chdir to missing\xfe: file does not exist\n');
 });
 
 test('svok follows a real supervise, the C one and ours: 0 while it runs, 100 once it has exited', async () => {

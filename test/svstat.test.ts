@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
 import {
-  FakeSupervise, TRAP_RUN, both, makeService, maskSeconds, mkfifo, outcome, rawStatus, runAsNobody, startSupervise, statusRecord, waitDown,
+  FakeSupervise, TRAP_RUN, both, makeService, maskSeconds, mkfifo, outcome, rawStatus, runAsNobody, runBytes, bytePath, startSupervise, statusRecord, waitDown,
   waitUp,
 } from './svc-fixtures';
 
@@ -151,6 +151,24 @@ describe('svstat output is byte-identical to the C svstat', () => {
     const [ours, theirs] = await both(svstat, csvstat, args, { cwd: root });
     assert.deepEqual(outcome(ours), outcome(theirs));
     assert.equal(ours.stdout.split('\n')[2], 'inner: unable to chdir: file does not exist');
+  });
+
+  test('names that are not UTF-8 are used and printed as the bytes given', async () => {
+    const root = procs.tmpdir();
+    const good = path.join(root, 'good');
+    fs.mkdirSync(good);
+    fake(good, statusRecord(Math.floor(Date.now() / 1000) + 100, 99, 0, U));
+    fs.renameSync(good, bytePath(root, 'bad\xff'));
+    const args = ['bad\\377', 'missing\\376', 'caf\\303\\251'];
+    fs.mkdirSync(path.join(root, 'café'));
+    const ours = await runBytes(svstat, args, root);
+    const theirs = await runBytes(csvstat, args, root);
+    assert.deepEqual(outcome(ours), outcome(theirs));
+    assert.equal(ours.stdout, 'bad\xff: up (pid 99) 0 seconds\nmissing\xfe: unable to chdir: file does not exist\n' +
+      'caf\xc3\xa9: unable to open supervise/ok: file does not exist\n');
+    const json = await runBytes(svstat, ['--json', ...args], root);
+    const objs = json.stdout.trim().split('\n').map((l) => JSON.parse(Buffer.from(l, 'latin1').toString()) as Record<string, unknown>);
+    assert.deepEqual(objs.map((o) => [o.dir, o.state]), [['bad\uFFFD', 'up'], ['missing\uFFFD', 'error'], ['café', 'error']]);
   });
 
   test('no arguments: nothing, exit 0', async () => {
