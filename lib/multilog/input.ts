@@ -21,6 +21,8 @@ export interface Input {
   /** Makes a pending read() return 'interrupted' (signal handlers call it). */
   wake(): void;
   restoreBlocking(): void;
+  /** Whether input already taken from the descriptor is waiting to be read(). */
+  pending(): boolean;
 }
 
 class PipeInput implements Input {
@@ -70,6 +72,10 @@ class PipeInput implements Input {
     }
   }
 
+  pending(): boolean {
+    return this.sock.readableLength > 0;
+  }
+
   restoreBlocking(): void {
     try {
       sys.setNonblock(0, false);
@@ -103,6 +109,10 @@ class BlockingInput implements Input {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
+  }
+
+  pending(): boolean {
+    return false;
   }
 
   restoreBlocking(): void {

@@ -68,7 +68,7 @@ export class LogDir {
       // exists, or the open below reports why not
     }
     try {
-      fs.closeSync(fs.openSync(this.dir, 'r'));
+      fs.closeSync(fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
     } catch (e) {
       diag.fatal(`unable to open directory ${this.name}`, e);
     }
@@ -266,7 +266,11 @@ export class LogDir {
   /** `current` is full: it becomes an @….s file (through the processor if any). */
   private rotate(): void {
     retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.current));
-    fs.closeSync(this.current);
+    try {
+      fs.closeSync(this.current);
+    } catch {
+      // the data is on disk already
+    }
     retry(`unable to rename current to previous in directory ${this.name}`, () =>
       fs.renameSync(this.file('current'), this.file('previous')));
     this.current = retry(`unable to create ${this.name}/current`, () =>

@@ -36,7 +36,7 @@ export async function runMultilog(script: Script): Promise<number> {
       rotateNow = false;
       for (const d of dirs) d.forceRotate();
     }
-    if (exitAsap && !engine.midLine()) break;
+    if (exitAsap && !engine.midLine() && !input.pending()) break;
     let block;
     try {
       block = await input.read();
