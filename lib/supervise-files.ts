@@ -92,31 +92,52 @@ export function openOk(dir: string, label: string): number {
 }
 
 /**
- * Replaces supervise/status atomically (status.new, then rename). Returns
- * a warning in the C tool's words when a step fails, undefined otherwise.
+ * Replaces supervise/NAME atomically (NAME.new, then rename). Returns a
+ * warning in the C tool's words when a step fails, undefined otherwise.
  */
-export function writeStatusFile(dir: string, label: string, status: Status): { what: string; cause: unknown } | undefined {
-  const fresh = path.join(dir, 'supervise', 'status.new');
+function replaceFile(dir: string, label: string, name: string, data: Buffer): { what: string; cause: unknown } | undefined {
+  const fresh = path.join(dir, 'supervise', `${name}.new`);
   let fd: number;
   try {
     fd = fs.openSync(fresh, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0o644);
   } catch (e) {
-    return { what: `unable to open ${label}/supervise/status.new`, cause: e };
+    return { what: `unable to open ${label}/supervise/${name}.new`, cause: e };
   }
   try {
-    const record = encodeStatus(status);
-    if (fs.writeSync(fd, record) !== record.length) throw Object.assign(new Error('short write'), { code: 'EIO' });
+    if (fs.writeSync(fd, data) !== data.length) throw Object.assign(new Error('short write'), { code: 'EIO' });
   } catch (e) {
     closeQuietly(fd);
-    return { what: `unable to write ${label}/supervise/status.new`, cause: e };
+    return { what: `unable to write ${label}/supervise/${name}.new`, cause: e };
   }
   closeQuietly(fd);
   try {
-    fs.renameSync(fresh, path.join(dir, 'supervise', 'status'));
+    fs.renameSync(fresh, path.join(dir, 'supervise', name));
   } catch (e) {
-    return { what: `unable to rename ${label}/supervise/status.new to status`, cause: e };
+    return { what: `unable to rename ${label}/supervise/${name}.new to ${name}`, cause: e };
   }
   return undefined;
+}
+
+/** Replaces supervise/status (the 18-byte record shared with the C tools). */
+export function writeStatusFile(dir: string, label: string, status: Status): { what: string; cause: unknown } | undefined {
+  return replaceFile(dir, label, 'status', encodeStatus(status));
+}
+
+/** Beyond 0.76: what the 18 bytes cannot say, in supervise/info (one JSON object). */
+export interface ServiceInfo {
+  /** pid of the supervise process */
+  supervise: number;
+  /** successful starts of ./run since supervise started */
+  starts: number;
+  /** start attempts that failed (./run missing, not executable, ...) */
+  failures: number;
+  /** how ./run ended last time: TAI64N label, exit code or signal name */
+  lastExit: { at: string; code: number | null; signal: string | null } | null;
+}
+
+/** Replaces supervise/info; failures are not reported (nothing depends on it). */
+export function writeInfoFile(dir: string, info: ServiceInfo): void {
+  replaceFile(dir, '', 'info', Buffer.from(JSON.stringify(info) + '\n'));
 }
 
 function closeQuietly(fd: number): void {

@@ -13,8 +13,10 @@ import os from 'node:os';
 import { reason } from './errors';
 import { spawnWithLimits } from './limits';
 import { Want } from './status';
-import { now, Tai64n } from './tai64';
-import { closeFds, openLockAndControl, openOk, SuperviseFds, writeStatusFile } from './supervise-files';
+import { format, now, Tai64n } from './tai64';
+import {
+  closeFds, openLockAndControl, openOk, ServiceInfo, SuperviseFds, writeInfoFile, writeStatusFile,
+} from './supervise-files';
 
 export { SetupError } from './supervise-files';
 
@@ -66,6 +68,7 @@ export class Supervisor {
   private lastStart = -Infinity;
   private startTimer: NodeJS.Timeout | undefined;
   private fds: Partial<SuperviseFds> = {};
+  private readonly info: ServiceInfo = { supervise: process.pid, starts: 0, failures: 0, lastExit: null };
   private control: net.Socket | undefined;
 
   constructor(opts: SupervisorOptions) {
@@ -94,6 +97,7 @@ export class Supervisor {
       throw e;
     }
     this.listen(controlRead);
+    writeInfoFile(this.dir, this.info);
     if (this.want === 'up') this.requestStart();
   }
 
@@ -234,11 +238,13 @@ export class Supervisor {
       return;
     }
     child.on('error', () => undefined);
-    child.once('exit', () => this.exited(child));
+    child.once('exit', (code, signal) => this.exited(child, code, signal));
     this.child = child;
     this.pid = child.pid;
     this.when = now();
     this.announce();
+    this.info.starts++;
+    writeInfoFile(this.dir, this.info);
   }
 
   /**
@@ -251,6 +257,8 @@ export class Supervisor {
     if (this.finished) return;
     this.when = now();
     this.announce();
+    this.info.failures++;
+    writeInfoFile(this.dir, this.info);
     if (this.exitRequested) {
       this.finish();
       return;
@@ -258,13 +266,15 @@ export class Supervisor {
     if (this.want === 'up') this.requestStart();
   }
 
-  private exited(child: ChildProcess): void {
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
     this.pid = 0;
     this.when = now();
     if (this.finished) return;
     this.announce();
+    this.info.lastExit = { at: format(this.when), code, signal };
+    writeInfoFile(this.dir, this.info);
     if (this.exitRequested) {
       this.finish();
       return;

@@ -82,9 +82,15 @@ describe('supervise: start failures are reported and retried, supervise stays', 
     for (const l of lines) assert.equal(l, 'supervise: fatal: unable to start svc/run: file does not exist');
     assert.ok(okOpen(dir), 'supervise still runs');
     assert.equal(status(dir)?.pid, 0);
+    const failed = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
+    assert.ok(failed.failures >= 2 && failed.starts === 0 && failed.lastExit === null, JSON.stringify(failed));
     writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
-    await waitUp(procs, dir);
+    const pid = await waitUp(procs, dir);
     assert.equal(status(dir)?.want, 'up');
+    await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).starts === 1, 'one start in info');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).lastExit?.signal === 'SIGKILL',
+      'the kill in info');
   });
 
   test('run not executable, run without #! (exec format error), as the C supervise says', async () => {
@@ -211,6 +217,10 @@ describe('supervise: the state machine', () => {
     const dir = makeService(procs, '#!/bin/sh\necho "start $$" >> starts.log\nexit 1\n');
     startSupervise(procs, dir);
     await waitFor(() => readLog(dir, 'starts.log').length >= 3, 'three starts');
+    const info = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
+    assert.ok(info.starts >= 2 && info.failures === 0, JSON.stringify(info));
+    assert.deepEqual([info.lastExit.code, info.lastExit.signal], [1, null]);
+    assert.match(info.lastExit.at, /^@4000000[0-9a-f]{17}$/);
     control(dir, 'uuuu');
     const t0 = Date.now();
     await waitFor(() => readLog(dir, 'starts.log').length >= 5, 'five starts');
