@@ -9,20 +9,18 @@ captureLimits();
 const args = process.argv.slice(2);
 answerHelp('multilog', args, {
   usage: 'multilog script',
-  description:
-    'Reads lines on standard input and runs the script on each, in order. Lines start selected; ' +
-    'log directories keep a current file and rotate it into @TAI64N.s files.',
-  options: [
-    ['t', 'first action only: prefix each line with @TAI64N and a space'],
-    ['-PATTERN', 'deselect the line if it matches PATTERN (* matches up to the next character)'],
-    ['+PATTERN', 'select the line if it matches PATTERN'],
-    ['e', 'print the selected line (first 200 bytes) to stderr'],
-    ['=FILE', 'replace FILE with the selected line, padded with newlines to 1001 bytes'],
-    ['sSIZE', 'for the directories after it: maximum size of current (4096..16777215, default 99999)'],
-    ['nNUM', 'for the directories after it: number of log files kept (at least 2, default 10)'],
-    ['!PROCESSOR', 'for the directories after it: run sh -c PROCESSOR on each full file'],
-    ['./DIR or /DIR', 'append selected lines to the log directory DIR'],
-  ],
+  description: [
+    'Reads lines on standard input and runs the script on each, in order. Lines start selected. Actions:',
+    '  t             (first action only) prefix each line with @TAI64N and a space',
+    '  -PATTERN      deselect the line if it matches (* matches up to the next character)',
+    '  +PATTERN      select the line if it matches',
+    '  e             print the selected line (first 200 bytes) to stderr',
+    '  =FILE         replace FILE with the selected line, padded with newlines to 1001 bytes',
+    '  sSIZE         for the directories after it: maximum size of current (4096..16777215, default 99999)',
+    '  nNUM          for the directories after it: number of log files kept (at least 2, default 10)',
+    '  !PROCESSOR    for the directories after it: run sh -c PROCESSOR on each full file',
+    '  ./DIR, /DIR   append the selected lines to the log directory DIR',
+  ].join('\n'),
 });
 runMultilog(parseScript(args)).then(
   (code) => process.exit(code),
