@@ -289,7 +289,8 @@ const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
  * libuv's exec, like glibc's execvp, runs a file the kernel refuses with
  * ENOEXEC (no `#!`, not ELF) through /bin/sh; the C supervise's plain
  * execve reports "exec format error" instead, and so do we. Anything this
- * check cannot read is left for the exec to judge.
+ * check cannot read, or that a binfmt_misc handler might run, is left for
+ * the exec to judge.
  */
 function checkFormat(dir: string): void {
   let fd: number;
@@ -311,7 +312,16 @@ function checkFormat(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
-  if (refused) throw Object.assign(new Error('exec format error'), { code: 'ENOEXEC' });
+  if (refused && !binfmtMiscHandlers()) throw Object.assign(new Error('exec format error'), { code: 'ENOEXEC' });
+}
+
+/** Whether the kernel has extra binary formats registered (then it may run what we would refuse). */
+function binfmtMiscHandlers(): boolean {
+  try {
+    return fs.readdirSync('/proc/sys/fs/binfmt_misc').some((f) => f !== 'register' && f !== 'status');
+  } catch {
+    return false;
+  }
 }
 
 function checkExecutable(dir: string): void {
