@@ -7,6 +7,7 @@ import { eachDir } from '../lib/svc-cwd';
 import { writeAllSync } from '../lib/svc-write';
 import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
 import { byteArgs, displayText } from '../lib/svc-argv';
+import { InfoReader } from '../lib/svstat-info';
 
 const diag: Diag = new Diag('svstat');
 let args = process.argv.slice(2);
@@ -17,7 +18,7 @@ answerHelp('svstat', args, {
     'and how it differs from the normal and the wanted state (normally down/up, paused, want up/down). ' +
     'With --json as the first argument (beyond daemontools 0.76): one JSON object per dir and line, ' +
     'with dir, state (up, down, not running, error), pid, seconds, since (TAI64N label), paused, want ' +
-    '(up, down, once), normallyUp, or error.',
+    '(up, down, once), normallyUp, info (what our supervise keeps in supervise/info), or error.',
 });
 const json = args[0] === '--json';
 if (json) args = args.slice(1);
@@ -29,8 +30,11 @@ const format = json
 
 const record = newRecord();
 let out = '';
+const infos = json ? new InfoReader() : undefined;
 eachDir(diag, dirs, (dir) => {
-  out += format(dir, probe(Math.floor(Date.now() / 1000), record));
+  const report = probe(Math.floor(Date.now() / 1000), record);
+  if (infos && report.kind === 'status') report.info = infos.read();
+  out += format(dir, report);
 }, (dir, e) => {
   out += format(dir, { kind: 'failure', what: 'unable to chdir', cause: e });
 });

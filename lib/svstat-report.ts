@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { reason } from './errors';
 import { probeOk } from './service';
 import { STATUS_SIZE, Want, decodeStatus } from './status';
+import type { Info } from './svstat-info';
 
 /** A status record buffer for probe(), one per run. */
 export function newRecord(): Buffer {
@@ -28,6 +29,8 @@ export interface StatusReport {
    * zeros. The plain form does the same; the JSON form reports the error.
    */
   readError?: unknown;
+  /** JSON form only: our supervise's supervise/info, when current (lib/svstat-info.ts) */
+  info?: Info;
 }
 
 export interface FailureReport {
@@ -141,5 +144,6 @@ export function formatJson(dir: string, r: Report): string {
     paused: r.pid ? r.paused : false,
     want: r.want,
     normallyUp: r.normallyUp,
+    ...(r.info ? { info: r.info } : {}),
   }) + '\n';
 }

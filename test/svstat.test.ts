@@ -292,4 +292,30 @@ describe('svstat --json (beyond)', () => {
     const plain = await run(svstat, [up, '--json']);
     assert.equal(plain.stdout, `${up}: up (pid 4321) 0 seconds, normally down, paused, want down\n--json: unable to chdir: file does not exist\n`);
   });
+
+  test('info: what our supervise keeps in supervise/info, only while that supervise holds the lock', async () => {
+    const root = procs.tmpdir();
+    const s = makeService(root, 's');
+    const sup = await startSupervise(procs, bin('supervise'), s);
+    const exited = new Promise((r) => sup.on('exit', r));
+    const pid = await waitUp(s);
+    const read = async () => JSON.parse((await run(svstat, ['--json', s])).stdout) as Record<string, unknown>;
+    await waitFor(() => fs.existsSync(path.join(s, 'supervise/info')), 'supervise/info');
+    const up = await read();
+    assert.equal(up.pid, pid);
+    assert.deepEqual(up.info, { supervise: sup.pid, starts: 1, failures: 0, lastExit: null });
+    await run(cbin('svc'), ['-dx', s]);
+    await exited;
+    // a C supervise now runs the service: the info file left behind is stale
+    const info = fs.readFileSync(path.join(s, 'supervise/info'));
+    const csup = await startSupervise(procs, cbin('supervise'), s);
+    const cexited = new Promise((r) => csup.on('exit', r));
+    await waitUp(s, pid);
+    assert.deepEqual(fs.readFileSync(path.join(s, 'supervise/info')), info);
+    const c = await read();
+    assert.equal(c.state, 'up');
+    assert.equal(c.info, undefined);
+    await run(cbin('svc'), ['-dx', s]);
+    await cexited;
+  });
 });
