@@ -14,7 +14,7 @@ function dieOfSigpipe(): void {
 
 export async function runFilter(prog: string, feed: (block: Buffer) => Buffer): Promise<number> {
   const diag: Diag = new Diag(prog);
-  const input = openInput();
+  const input = openInput(false);
   process.on('SIGUSR1', () => undefined);
   for (;;) {
     let block;

@@ -120,7 +120,12 @@ class BlockingInput implements Input {
   }
 }
 
-export function openInput(): Input {
+/**
+ * `interruptible`: a wait for a pipe must let signal handlers run (multilog);
+ * a plain filter (tai64n) just blocks in read(2), leaving the pipe as it is.
+ */
+export function openInput(interruptible = true): Input {
+  if (!interruptible) return new BlockingInput();
   let st: fs.Stats | undefined;
   try {
     st = fs.fstatSync(0);
