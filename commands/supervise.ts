@@ -10,16 +10,25 @@ captureLimits();
 const args = process.argv.slice(2);
 answerHelp('supervise', args, {
   usage: 'supervise dir',
-  description:
+  description: [
     'Starts ./run in the service directory dir (unless dir/down exists) and starts it again whenever it exits, ' +
-    'at most once a second. Its state is kept in dir/supervise/status (read by svstat); each byte written to the ' +
-    'FIFO dir/supervise/control (by svc) is a command: u up (start, restart when it exits); d down (send TERM ' +
-    'then CONT, do not restart); o once (start if down, do not restart); p pause (STOP); c continue (CONT); ' +
-    'h HUP; a ALRM; i INT; t TERM; k KILL; q QUIT; 1 USR1; 2 USR2; w WINCH (q 1 2 w are beyond daemontools ' +
-    '0.76); x exit as soon as the service is down. Other bytes are ignored. Signals go to the pid of ./run ' +
-    'only. A second supervise for the same dir exits 111. supervise itself dies of TERM, HUP, INT and the other ' +
-    'signals whose default is to terminate (leaving the service running), like the C supervise, except USR1, ' +
-    'which it ignores.',
+      'at most once a second. Its state is in dir/supervise/status (read by svstat). A second supervise for the ' +
+      'same dir exits 111.',
+    '',
+    'Each byte written to the FIFO dir/supervise/control (by svc) is a command; other bytes are ignored, and ' +
+      'signals go to the pid of ./run only:',
+    'u          up: start ./run if it is down, restart it whenever it exits',
+    'd          down: send TERM then CONT, do not restart',
+    'o          once: start ./run if it is down, do not restart',
+    'p          pause: send STOP',
+    'c          continue: send CONT',
+    'h a i t k  send HUP, ALRM, INT, TERM, KILL',
+    'q 1 2 w    send QUIT, USR1, USR2, WINCH (beyond daemontools 0.76)',
+    'x          exit as soon as the service is down (svc -dx: stop, then exit)',
+    '',
+    'supervise itself dies of TERM, HUP, INT and the other signals that terminate by default (the service keeps ' +
+      'running), like the C supervise; USR1 is ignored.',
+  ].join('\n'),
 });
 const diag = new Diag('supervise');
 // Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
