@@ -40,6 +40,16 @@ describe('supervise: arguments and setup failures match the C supervise', () => 
     assert.equal(r.code, 100);
   });
 
+  test('--help documents every control letter; --version', async () => {
+    const h = await run(bin('supervise'), ['--help']);
+    assert.equal(h.code, 0);
+    for (const line of [/^u +up/m, /^d +down/m, /^o +once/m, /^p +pause/m, /^c +continue/m, /^h a i t k +send HUP, ALRM, INT, TERM, KILL/m,
+      /^q 1 2 w +send QUIT, USR1, USR2, WINCH/m, /^x +exit/m]) assert.match(h.stdout, line);
+    const v = await run(bin('supervise'), ['--version']);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^supervise \(daemontools-node\) \d/);
+  });
+
   test('missing directory: unable to chdir, 111', async () => {
     await both(() => undefined, ['nonexistent']);
     const r = await run(bin('supervise'), ['/nonexistent-dtn']);
