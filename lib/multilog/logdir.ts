@@ -38,6 +38,7 @@ export class LogDir {
   private readonly size: number;
   private readonly num: number;
   private readonly processor: string | undefined;
+  private lock = -1;
   private current = -1;
   /** bytes in `current` as the C multilog counts them (flushed by the model) */
   private bytes = 0;
@@ -72,14 +73,13 @@ export class LogDir {
     } catch (e) {
       diag.fatal(`unable to open directory ${this.name}`, e);
     }
-    let lock: number;
     try {
-      lock = fs.openSync(this.file('lock'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
-      sys.flock(lock, sys.LOCK_EX | sys.LOCK_NB);
+      // held (open, locked) until multilog exits
+      this.lock = fs.openSync(this.file('lock'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+      sys.flock(this.lock, sys.LOCK_EX | sys.LOCK_NB);
     } catch (e) {
       diag.fatal(`unable to lock directory ${this.name}`, e);
     }
-    void lock;
     let finished = false;
     try {
       finished = (fs.statSync(this.file('current')).mode & 0o100) !== 0;
