@@ -56,5 +56,5 @@ try {
   supervisor.open(wantDown ? 'down' : 'up');
 } catch (e) {
   if (e instanceof SetupError) diag.fatal(e.what, e.cause, EXIT_FAIL);
-  throw e;
+  diag.fatal(`unable to supervise ${dir}`, e, EXIT_FAIL);
 }
