@@ -45,12 +45,16 @@ function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
   return { quick, only };
 }
 
-function machine(): string {
+function loadavg(): string {
+  return fs.readFileSync('/proc/loadavg', 'latin1').split(' ')[0];
+}
+
+function machine(loadBefore: string): string {
   const cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'latin1'))?.[1] ?? os.cpus()[0]?.model ?? '?';
   const dt = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'daemontools'], { encoding: 'latin1' }).stdout || '?';
   return [
     `Machine: ${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GB RAM, Linux ${os.release()}`,
-    `Node ${process.version}; C daemontools: Debian package ${dt}`,
+    `Node ${process.version}; C daemontools: Debian package ${dt}; load average ${loadBefore} before, ${loadavg()} after`,
   ].join('\n');
 }
 
@@ -81,6 +85,7 @@ async function main(): Promise<number> {
   process.on('exit', () => stopAll());
 
   const t0 = nowMs();
+  const loadBefore = loadavg();
   try {
     for (const name of only) {
       ctx.log(`${name}...`);
@@ -101,7 +106,7 @@ async function main(): Promise<number> {
     }
   }
   const mode = quick ? 'make bench QUICK=1' : 'make bench';
-  process.stdout.write(`\`${mode}\`, ${new Date().toISOString().slice(0, 16)}Z, ${((nowMs() - t0) / 1000).toFixed(0)} s\n${machine()}\n\n${render()}`);
+  process.stdout.write(`\`${mode}\`, ${new Date().toISOString().slice(0, 16)}Z, ${((nowMs() - t0) / 1000).toFixed(0)} s\n${machine(loadBefore)}\n\n${render()}`);
   return 0;
 }
 
