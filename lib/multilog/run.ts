@@ -3,7 +3,7 @@
 // rotate on SIGALRM.
 import { Diag } from '../errors';
 import { Engine } from './engine';
-import { openInput } from './input';
+import { Input, openInput } from './input';
 import { LogDir } from './logdir';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';
@@ -11,25 +11,27 @@ import { StatusFile } from './statusfile';
 const diag: Diag = new Diag('multilog');
 
 export async function runMultilog(script: Script): Promise<number> {
+  // first, so that a signal during start-up is not fatal
+  let exitAsap = false;
+  let rotateNow = false;
+  let input: Input | undefined;
+  process.on('SIGTERM', () => {
+    exitAsap = true;
+    input?.wake();
+  });
+  process.on('SIGALRM', () => {
+    rotateNow = true;
+    input?.wake();
+  });
+  process.on('SIGUSR1', () => undefined);
   process.umask(0o022);
   const start = process.cwd();
   const statusFiles = script.statusFiles.map((f) => new StatusFile(f));
   const dirs = script.dirs.map((spec) => new LogDir(spec, start));
   for (const d of dirs) d.open();
   const engine = new Engine(script, dirs, statusFiles);
-  const input = openInput();
+  input = openInput();
 
-  let exitAsap = false;
-  let rotateNow = false;
-  process.on('SIGTERM', () => {
-    exitAsap = true;
-    input.wake();
-  });
-  process.on('SIGALRM', () => {
-    rotateNow = true;
-    input.wake();
-  });
-  process.on('SIGUSR1', () => undefined);
 
   for (;;) {
     if (rotateNow) {
