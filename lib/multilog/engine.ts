@@ -41,7 +41,6 @@ export class Engine {
   private streaming = false;
   /** per directory: is the current line going there */
   private readonly chosen: boolean[];
-  private offset = 0;
   private stamp: Buffer | undefined;
   /** `e` output of the current block, written at its end (and before any pause) */
   private errOut = Buffer.allocUnsafe(1 << 16);
@@ -57,16 +56,16 @@ export class Engine {
     return this.inLine;
   }
 
-  /** Processes one block of input; afterwards every directory has written what the model flushed. */
+  /**
+   * Processes one block of input (what one read(2) returned); afterwards
+   * every directory has written what the model flushed. The C tool would
+   * have read the same block 1024 bytes at a time.
+   */
   feed(buf: Buffer): void {
     this.stamp = undefined;
-    let pos = 0;
-    while (pos < buf.length) {
-      const boundary = Math.min(buf.length, pos + READ_SIZE - (this.offset % READ_SIZE));
-      this.segment(buf, pos, boundary);
-      this.offset += boundary - pos;
-      pos = boundary;
-      if (this.offset % READ_SIZE === 0) for (const d of this.dirs) d.flushRead();
+    for (let pos = 0; pos < buf.length; pos += READ_SIZE) {
+      if (pos > 0) for (const d of this.dirs) d.flushRead();
+      this.segment(buf, pos, Math.min(buf.length, pos + READ_SIZE));
     }
     this.flushStderr();
     for (const d of this.dirs) {

@@ -12,6 +12,8 @@ import net from 'node:net';
 import * as sys from '../sys';
 
 const BLOCK = 1 << 16;
+/** input read ahead of the log directories, at most */
+const QUEUE_MAX = 1 << 20;
 
 export type ReadResult = Buffer | null | 'interrupted';
 
@@ -27,6 +29,9 @@ export interface Input {
 
 class PipeInput implements Input {
   private readonly sock: net.Socket;
+  /** blocks as libuv read them, one read(2) each */
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
   private ended = false;
   private failure: Error | undefined;
   private waiter: (() => void) | undefined;
@@ -34,7 +39,12 @@ class PipeInput implements Input {
 
   constructor() {
     this.sock = new net.Socket({ fd: 0, readable: true, writable: false, allowHalfOpen: true });
-    this.sock.on('readable', () => this.notify());
+    this.sock.on('data', (b: Buffer) => {
+      this.queue.push(b);
+      this.queued += b.length;
+      if (this.queued >= QUEUE_MAX) this.sock.pause();
+      this.notify();
+    });
     this.sock.on('end', () => {
       this.ended = true;
       this.notify();
@@ -58,10 +68,15 @@ class PipeInput implements Input {
 
   async read(): Promise<ReadResult> {
     for (;;) {
-      const b = this.sock.read() as Buffer | null;
-      if (b && b.length > 0) return b;
+      const b = this.queue.shift();
+      if (b) {
+        this.queued -= b.length;
+        if (this.queued < QUEUE_MAX && this.sock.isPaused()) this.sock.resume();
+        return b;
+      }
       if (this.ended) return null;
       if (this.failure) throw this.failure;
+      if (this.sock.isPaused()) this.sock.resume();
       if (this.woken) {
         this.woken = false;
         return 'interrupted';
@@ -73,7 +88,7 @@ class PipeInput implements Input {
   }
 
   pending(): boolean {
-    return this.sock.readableLength > 0;
+    return this.queue.length > 0 || this.sock.readableLength > 0;
   }
 
   restoreBlocking(): void {
