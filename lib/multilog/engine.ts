@@ -4,9 +4,8 @@
 // what selection, `e` and `=` see; once 1000 bytes have come the line is
 // committed and the rest streams to the selected directories. The C tool
 // reads its input 1024 bytes at a time and flushes its directory buffers
-// before each read; that is modelled here (flushRead at every 1024-byte
-// boundary of the input and at the end of each block) because it decides
-// where files are cut.
+// before each read; that is modelled here (flushRead every 1024 bytes of
+// each block and at its end) because it decides where files are cut.
 import fs from 'node:fs';
 import { format, now } from '../tai64';
 import type { LogDir } from './logdir';
@@ -42,7 +41,7 @@ export class Engine {
   /** per directory: is the current line going there */
   private readonly chosen: boolean[];
   private stamp: Buffer | undefined;
-  /** `e` output of the current block, written at its end (and before any pause) */
+  /** `e` output of the current block, written at its end */
   private errOut = Buffer.allocUnsafe(1 << 16);
   private errLen = 0;
 

@@ -32,7 +32,6 @@ export async function runMultilog(script: Script): Promise<number> {
   const engine = new Engine(script, dirs, statusFiles);
   input = openInput();
 
-
   for (;;) {
     if (rotateNow) {
       rotateNow = false;

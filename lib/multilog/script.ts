@@ -25,8 +25,6 @@ export interface Script {
   actions: Action[];
   statusFiles: string[];
   dirs: DirSpec[];
-  /** whether any action other than directories needs the line's text */
-  inspects: boolean;
 }
 
 /** Leading decimal digits as a number (0 if none), like scan_ulong. */
@@ -36,7 +34,7 @@ function leadingNumber(s: string): number {
 }
 
 export function parseScript(args: readonly string[]): Script {
-  const script: Script = { timestamp: false, actions: [], statusFiles: [], dirs: [], inspects: false };
+  const script: Script = { timestamp: false, actions: [], statusFiles: [], dirs: [] };
   let size = DEFAULT_SIZE;
   let num = DEFAULT_NUM;
   let processor: string | undefined;
@@ -49,16 +47,13 @@ export function parseScript(args: readonly string[]): Script {
       case '+':
       case '-':
         script.actions.push({ kind: 'select', select: arg[0] === '+', pattern: Buffer.from(rest, 'utf8') });
-        script.inspects = true;
         break;
       case 'e':
         script.actions.push({ kind: 'stderr' });
-        script.inspects = true;
         break;
       case '=':
         script.actions.push({ kind: 'status', index: script.statusFiles.length });
         script.statusFiles.push(rest);
-        script.inspects = true;
         break;
       case 's':
         size = Math.min(MAX_SIZE, Math.max(MIN_SIZE, leadingNumber(rest)));
