@@ -44,7 +44,6 @@ function attempt(processor: string, dir: string, name: string): boolean {
       spawnSync(argv[0], argv.slice(1), {
         cwd: dir,
         stdio: [previous, processed, 'inherit', 'ignore', state, newstate],
-        maxBuffer: 0,
       }));
     if (result.error) {
       pauseAfter(`unable to fork for processor in ${name}`, result.error);
