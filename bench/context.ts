@@ -26,7 +26,7 @@ export const QUICK: Params = {
   detectRounds: 3,
   idleSeconds: 10,
   scaleRounds: 1,
-  throughputMB: 20,
+  throughputMB: 50,
   throughputRounds: 1,
 };
 
