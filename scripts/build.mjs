@@ -19,13 +19,6 @@ const nodeFlags = {
   svscan: [],
 };
 
-// Programs that start no child, or give their children process.env: the
-// launcher may hand NODE_EXTRA_CA_CERTS over to them (see launcher.sh).
-// Not the ones that build a child's environment from /proc/self/environ.
-// Every program hands NODE_EXTRA_CA_CERTS back to what it starts (the
-// chain-loaders through lib/exec.ts, which builds the child's environment).
-const caHandOver = { has: () => true };
-
 function programs() {
   return fs.readdirSync(path.join(root, 'commands'))
     .filter((f) => f.endsWith('.ts'))
@@ -41,7 +34,6 @@ function writeLauncher(name, bindir, script) {
   const text = template
     .replace('@NODE@', shQuote(process.execPath))
     .replace('@NODE_FLAGS@', (nodeFlags[name] ?? []).join(' '))
-    .replace('@CA_HANDOVER@', caHandOver.has(name) ? 'yes' : 'no')
     .replace('@SCRIPT@', shQuote(script))
     .replaceAll('@PROG@', name);
   fs.mkdirSync(bindir, { recursive: true });

@@ -28,9 +28,9 @@ unset daemontools_node_r daemontools_node_h
 # Node parses every certificate in NODE_EXTRA_CA_CERTS at start (40 ms of a
 # 70 ms start here); no program of this suite uses TLS, so the variable is
 # handed over under another name, and each program puts it back first thing
-# (the banner of every bundle, scripts/build.mjs) for the children it starts.
-# Only for the programs whose children see process.env (build.mjs caHandOver).
-if [ @CA_HANDOVER@ = yes ] && [ -n "${NODE_EXTRA_CA_CERTS+set}" ]; then
+# (the banner of every bundle, scripts/build.mjs; lib/exec.ts for the raw
+# environment of the chain-loaders) for the children it starts.
+if [ -n "${NODE_EXTRA_CA_CERTS+set}" ]; then
   DAEMONTOOLS_NODE_CA=$NODE_EXTRA_CA_CERTS
   export DAEMONTOOLS_NODE_CA
   unset NODE_EXTRA_CA_CERTS
