@@ -89,6 +89,7 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
     await step(subjects, waitUpOverASecond);
     await step(subjects, async (s) => {
       const old = statusPid(s.dir) ?? 0;
+      if (old <= 1) throw new Error(`no service pid to kill (${old})`); // kill(0) would signal the benchmark's own group
       const t0 = nowMs();
       process.kill(old, 'SIGTERM');
       s.times.crash.push(await until(() => { const p = statusPid(s.dir) ?? 0; return p !== 0 && p !== old; }, 'the successor', t0, TIMEOUT));

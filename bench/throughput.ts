@@ -10,6 +10,8 @@ import { addRow, asFastAsC } from './table';
 import { checkAborted, errorText, median, nowMs } from './util';
 
 const LINE = 100;
+/** A run that takes longer is killed (and reported as failed). */
+const TIMEOUT_MS = 300000;
 const FILLER = 'x'.repeat(LINE - 12);
 
 function makeInput(file: string, lines: number): void {
@@ -33,12 +35,14 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string,
   return new Promise<number>((resolve, reject) => {
     const t0 = nowMs();
     const child = spawn(cmd, args, { env, cwd, stdio: [inFd, outFd, 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
     let err = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (err.length < 500) err += d.toString('latin1');
     });
     child.on('error', reject);
     child.on('close', (code, sig) => {
+      clearTimeout(timer);
       const ms = nowMs() - t0;
       if (code === 0) resolve(ms);
       else reject(new Error(`${path.basename(cmd)} ${args.join(' ')}: exit ${code ?? sig}${err ? `: ${err.trim()}` : ''}`));
