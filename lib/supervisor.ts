@@ -241,6 +241,8 @@ export class Supervisor {
     child.once('exit', (code, signal) => this.exited(child, code, signal));
     this.child = child;
     this.pid = child.pid;
+    // the second counts from the moment ./run exists, as in C (fork, then sleep)
+    this.lastStart = performance.now();
     this.when = now();
     this.announce();
     this.info.starts++;

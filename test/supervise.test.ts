@@ -92,8 +92,12 @@ describe('supervise: start failures are reported and retried, supervise stays', 
     for (const l of lines) assert.equal(l, 'supervise: fatal: unable to start svc/run: file does not exist');
     assert.ok(okOpen(dir), 'supervise still runs');
     assert.equal(status(dir)?.pid, 0);
-    const failed = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
-    assert.ok(failed.failures >= 2 && failed.starts === 0 && failed.lastExit === null, JSON.stringify(failed));
+    // the message comes first, then status and info
+    const failed = await waitFor(() => {
+      const info = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
+      return info.failures >= 2 ? info : undefined;
+    }, 'two failures in info');
+    assert.ok(failed.starts === 0 && failed.lastExit === null, JSON.stringify(failed));
     writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
     const pid = await waitUp(procs, dir);
     assert.equal(status(dir)?.want, 'up');
@@ -178,19 +182,21 @@ describe('supervise: the state machine', () => {
   test('down file: starts wanting down; u starts, o runs once, x exits 0 once down', async () => {
     const dir = makeService(procs, SLEEP_RUN, { down: '' });
     const sup = startSupervise(procs, dir);
-    const s0 = await waitStatus(dir, () => true, 'first status');
+    await waitFor(() => okOpen(dir), 'supervise ready (ok open, after the first status)');
+    const s0 = status(dir)!;
     assert.deepEqual([s0.pid, s0.want, s0.paused], [0, 'down', false]);
-    assert.ok(okOpen(dir));
     assert.deepEqual(readLog(dir, 'starts.log'), []);
     control(dir, 'u');
     const pid1 = await waitUp(procs, dir);
     assert.equal(status(dir)?.want, 'up');
+    await waitFor(() => readLog(dir, 'starts.log').length === 1, 'first start logged');
     control(dir, 'o');
     await waitStatus(dir, (s) => s.want === 'once' && s.pid === pid1, 'want once, same pid');
     control(dir, 'k');
     await waitStatus(dir, (s) => s.pid === 0 && s.want === 'once', 'down, not restarted');
     control(dir, 'o');
     const pid2 = await waitUp(procs, dir, pid1);
+    await waitFor(() => readLog(dir, 'starts.log').length === 2, 'second start logged');
     // x while up: supervise waits for the service to go down
     control(dir, 'x');
     await waitStatus(dir, (s) => s.pid === pid2, 'x changes nothing');
@@ -212,8 +218,10 @@ describe('supervise: the state machine', () => {
     await waitStatus(dir, (s) => s.paused && s.pid === pid, 'paused');
     control(dir, 'd');
     await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'down, not paused');
+    // every command rewrites status (a new file renamed over it): wait for p's
+    const inode = fs.statSync(path.join(dir, 'supervise', 'status')).ino;
     control(dir, 'p');
-    await waitFor(() => status(dir) !== undefined, 'status');
+    await waitFor(() => fs.statSync(path.join(dir, 'supervise', 'status')).ino !== inode, 'status rewritten after p');
     assert.equal(status(dir)?.paused, false, 'paused is reported only while up');
     control(dir, 'u');
     const pid2 = await waitUp(procs, dir, pid);
