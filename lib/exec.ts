@@ -258,6 +258,7 @@ export function runExec(diag: Diag, p: PreparedExec): never {
   }
   // As daemontools does: ENOENT goes on silently; EACCES, EPERM and EISDIR
   // go on but are remembered; anything else stops the search.
+  sys.resetReservedSignals();
   let saved = 0;
   let last = 0;
   for (const path of p.candidates) {

@@ -73,6 +73,19 @@ export function restoreLimitsForExec(): void {
   }
 }
 
+let reservedSignalsReset = false;
+
+/** libuv's spawn resets signals 1-31 in the child; 32 and 33 follow this process. */
+function resetReservedSignalsOnce(): void {
+  if (reservedSignalsReset) return;
+  reservedSignalsReset = true;
+  try {
+    sys.resetReservedSignals();
+  } catch {
+    // no libc call available: the child inherits what we have
+  }
+}
+
 // Lowering these in a running Node process could starve or kill it (memory
 // allocation fails, SIGXCPU), so a spawned child gets them from a tiny
 // `ulimit` prefix instead of from the parent.
@@ -92,6 +105,7 @@ const ulimitFlag: Record<number, [string, number]> = {
  * command line reaches the shell's script, only numbers.
  */
 export function spawnWithLimits<T>(argv: readonly string[], spawn: (argv: readonly string[]) => T): T {
+  resetReservedSignalsOnce();
   const restore = limitsToRestore();
   if (restore.length === 0) return spawn(argv);
   const lowered: Array<{ resource: number; previous: sys.RLimit }> = [];

@@ -94,6 +94,7 @@ interface Libc {
   setuid: KoffiFn;
   signal: KoffiFn;
   sigprocmask: KoffiFn;
+  syscall: KoffiFn;
   waitid: KoffiFn;
   waitpid: KoffiFn;
   passwd: unknown;
@@ -148,6 +149,7 @@ function load(): Libc {
     setuid: lib.func('int setuid(uint32_t uid)'),
     signal: lib.func('void *signal(int sig, void *handler)'),
     sigprocmask: lib.func('int sigprocmask(int how, const uint8_t *set, uint8_t *oldset)'),
+    syscall: lib.func('long syscall(long number, ...)'),
     waitid: lib.func('int waitid(int idtype, uint32_t id, void *info, int options)'),
     waitpid: lib.func('int waitpid(int pid, void *status, int options)'),
   };
@@ -285,6 +287,29 @@ export function resetSignals(): void {
     c.signal(sig, null);
   }
   c.sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
+}
+
+const SYS_rt_sigaction: Partial<Record<string, number>> = { x64: 13, arm64: 134, riscv64: 134, loong64: 134 };
+const KERNEL_SIGACTION_SIZE = 32; // handler, flags, restorer, mask (64-bit)
+
+/**
+ * Signals 32 and 33 belong to glibc (thread cancellation, set*id), which
+ * refuses to change them, and neither libuv's spawn nor resetSignals()
+ * touches them; but a parent may leave them ignored (GNU make does), and an
+ * ignored signal survives exec. Where they are ignored, put them back to
+ * default with the raw system call. (Where glibc has its own handler in
+ * place they are not ignored, and are left alone.)
+ */
+export function resetReservedSignals(): void {
+  const nr = SYS_rt_sigaction[process.arch];
+  if (nr === undefined) return;
+  const c = load();
+  for (const sig of [32, 33]) {
+    const old = Buffer.alloc(KERNEL_SIGACTION_SIZE);
+    if (c.syscall(nr, 'int', sig, 'void *', null, 'void *', old, 'size_t', 8) !== 0) continue;
+    if (old.readBigUInt64LE(0) !== 1n) continue; // not SIG_IGN
+    c.syscall(nr, 'int', sig, 'void *', Buffer.alloc(KERNEL_SIGACTION_SIZE), 'void *', null, 'size_t', 8);
+  }
 }
 
 /** execve(2): returns only by throwing. */

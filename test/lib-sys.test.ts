@@ -19,6 +19,7 @@ if (process.env.LIB_SYS_CHILD === 'exec') {
   void process.stdout.writable;
   for (let fd = 0; fd <= 2; fd++) sys.makeInheritableBlocking(fd);
   sys.resetSignals();
+  sys.resetReservedSignals(); // 32 and 33, which GNU make leaves ignored
   const script = 'echo pid $$; for f in 0 1 2; do while IFS= read -r l; do case $l in flags:*) echo "fd$f $l";; esac; done </proc/$$/fdinfo/$f; done; ' +
     'while IFS= read -r l; do case $l in SigIgn:*|SigBlk:*|SigCgt:*) echo "$l";; esac; done </proc/$$/status';
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
