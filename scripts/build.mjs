@@ -50,18 +50,24 @@ const restoreCa = '"use strict";\nif (process.env.DAEMONTOOLS_NODE_CA !== undefi
   + ' process.env.NODE_EXTRA_CA_CERTS = process.env.DAEMONTOOLS_NODE_CA;'
   + ' delete process.env.DAEMONTOOLS_NODE_CA; }';
 
+// What every bundle shares: Node 20, CommonJS, koffi's native module left
+// to be loaded at run time.
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['koffi'],
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
 async function buildOne(name) {
   await build({
     banner: { js: restoreCa },
     entryPoints: [path.join(root, 'commands', `${name}.ts`)],
     outfile: path.join(root, 'dist', `${name}.js`),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['koffi'],
-    logLevel: 'warning',
-    legalComments: 'none',
+    ...common,
   });
   writeLauncher(name, path.join(root, 'bin'), path.join(root, 'dist', `${name}.js`));
 }
@@ -70,12 +76,7 @@ async function buildHelp() {
   await build({
     entryPoints: [path.join(root, 'lib', 'help-render.ts')],
     outfile: path.join(root, 'dist', '_help.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    legalComments: 'none',
+    ...common,
   });
 }
 
@@ -90,12 +91,7 @@ async function buildTests(only) {
   await build({
     entryPoints,
     outdir: path.join(root, 'build', 'test'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['koffi'],
-    logLevel: 'warning',
+    ...common,
   });
 }
 
@@ -104,12 +100,7 @@ async function buildBench() {
   await build({
     entryPoints: [path.join(root, 'bench', 'bench.ts')],
     outfile: path.join(root, 'build', 'bench.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['koffi'],
-    logLevel: 'warning',
+    ...common,
   });
 }
 
