@@ -17,6 +17,8 @@ import * as sys from './sys';
 const LIMITS_ENV = 'DAEMONTOOLS_NODE_LIMITS';
 // the launcher's hand-over of NODE_EXTRA_CA_CERTS (scripts/launcher.sh)
 const CA_ENV = 'DAEMONTOOLS_NODE_CA';
+/** Set by the launcher when PWD was not in its environment (its sh added it). */
+const NOPWD_ENV = 'DAEMONTOOLS_NODE_NOPWD';
 const CA_REAL = 'NODE_EXTRA_CA_CERTS';
 const DEFAULT_PATH = '/bin:/usr/bin';
 const EQ = 0x3d;
@@ -131,8 +133,11 @@ function rawEnviron(): Environ {
   }
   const entries: Buffer[] = [];
   let ignored: number[] = [];
+  let noPwd = false;
   for (const e of splitNul(data)) {
-    if (startsWith(e, `${LIMITS_ENV}=`)) {
+    if (startsWith(e, `${NOPWD_ENV}=`)) {
+      noPwd = true;
+    } else if (startsWith(e, `${LIMITS_ENV}=`)) {
       ignored = ignoredSignals(e.subarray(LIMITS_ENV.length + 1).toString('latin1'));
     } else if (startsWith(e, `${CA_ENV}=`)) {
       entries.push(Buffer.concat([Buffer.from(`${CA_REAL}=`), e.subarray(CA_ENV.length + 1)]));
@@ -140,7 +145,7 @@ function rawEnviron(): Environ {
       entries.push(e);
     }
   }
-  return { entries, ignored };
+  return { entries: noPwd ? entries.filter((e) => !startsWith(e, 'PWD=')) : entries, ignored };
 }
 
 function entryName(entry: Buffer): string {

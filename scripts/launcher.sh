@@ -35,4 +35,16 @@ if [ -n "${NODE_EXTRA_CA_CERTS+set}" ]; then
   export DAEMONTOOLS_NODE_CA
   unset NODE_EXTRA_CA_CERTS
 fi
+# sh exports PWD even when its environment had none: note that it was
+# absent (PWD=$PWD nowhere in the environment we were given, read from /proc
+# without a fork), so that the program removes it again for its children.
+daemontools_node_e=
+{ while IFS= read -r daemontools_node_l; do
+  daemontools_node_e=$daemontools_node_e$daemontools_node_l
+done; daemontools_node_e=$daemontools_node_e$daemontools_node_l; } </proc/$$/environ 2>/dev/null
+case $daemontools_node_e in
+  *"PWD=$PWD"*) ;;
+  *) DAEMONTOOLS_NODE_NOPWD=1; export DAEMONTOOLS_NODE_NOPWD ;;
+esac
+unset daemontools_node_e daemontools_node_l
 exec @NODE@ @NODE_FLAGS@ @SCRIPT@ "$@"

@@ -89,6 +89,15 @@ test('envdir: the child environment is the C envdir\'s, with the directory\'s va
   assert.deepEqual(tail(ours.stdout), tail(theirs.stdout));
 });
 
+test('envdir: an environment without PWD stays without PWD, one with PWD keeps it as it was', async () => {
+  for (const env of [{ PATH: baseEnv.PATH, A: '1' }, { PATH: baseEnv.PATH, PWD: dir, OLDPWD: '/' }]) {
+    const ours = await run(bin('envdir'), ['e2', 'env', '-0'], { cwd: dir, env });
+    const theirs = await run(cbin('envdir'), ['e2', 'env', '-0'], { cwd: dir, env });
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.deepEqual(parseEnv(ours.stdout), parseEnv(theirs.stdout));
+  }
+});
+
 test('envdir: a FIFO without a writer reads as empty instead of hanging', async () => {
   const r = await run(bin('envdir'), ['fifo', 'sh', '-c', 'echo ${PIPE-unset}'], { cwd: dir, env: { ...baseEnv, PIPE: 'x' }, timeoutMs: 10000 });
   assert.deepEqual({ code: r.code, out: r.stdout, err: r.stderr }, { code: 0, out: 'unset\n', err: '' });
