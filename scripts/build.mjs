@@ -30,11 +30,21 @@ function shQuote(s) {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+// Lines between `#@NAME` and `#@end` in the template are kept only if
+// keep[NAME] is true.
+function sections(text, keep) {
+  return text.replace(/^#@(\w+)\n([\s\S]*?)^#@end\n/gm, (_, name, body) => (keep[name] ? body : ''));
+}
+
+// script: the bundle's absolute path (an install: `--launchers`), or null
+// for a launcher that finds it as ../dist/NAME.js from its own directory
+// (./bin, and so the npm package). Either way the node running this build is
+// the one the launcher prefers.
 function writeLauncher(name, bindir, script) {
-  const text = template
-    .replace('@NODE@', shQuote(process.execPath))
-    .replace('@NODE_FLAGS@', (nodeFlags[name] ?? []).join(' '))
-    .replace('@SCRIPT@', shQuote(script))
+  const text = sections(template, { locate: script === null })
+    .replaceAll('@NODE@', () => shQuote(process.execPath))
+    .replaceAll('@NODE_FLAGS@', () => (nodeFlags[name] ?? []).join(' '))
+    .replaceAll('@SCRIPT@', () => (script === null ? `"$daemontools_node_d/../dist/${name}.js"` : shQuote(script)))
     .replaceAll('@PROG@', name);
   fs.mkdirSync(bindir, { recursive: true });
   const file = path.join(bindir, name);
@@ -72,7 +82,7 @@ async function buildOne(name) {
     outfile: path.join(root, 'dist', `${name}.js`),
     ...common,
   });
-  writeLauncher(name, path.join(root, 'bin'), path.join(root, 'dist', `${name}.js`));
+  writeLauncher(name, path.join(root, 'bin'), null);
 }
 
 async function buildHelp() {

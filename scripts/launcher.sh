@@ -47,4 +47,40 @@ case $daemontools_node_e in
   *) DAEMONTOOLS_NODE_NOPWD=1; export DAEMONTOOLS_NODE_NOPWD ;;
 esac
 unset daemontools_node_e daemontools_node_l
-exec @NODE@ @NODE_FLAGS@ @SCRIPT@ "$@"
+#@locate
+# The bundle is ../dist/@PROG@.js from this launcher's directory, after
+# following symbolic links (npm's global bin links; a linked bin directory,
+# as Node takes `..` literally) only where there is one, so that the common
+# case costs no fork.
+daemontools_node_follow() {
+  while [ -L "$daemontools_node_d" ]; do
+    daemontools_node_l=$(readlink "$daemontools_node_d") || return
+    case $daemontools_node_l in
+      /*) daemontools_node_d=$daemontools_node_l ;;
+      *) case $daemontools_node_d in
+           */*) daemontools_node_d=${daemontools_node_d%/*}/$daemontools_node_l ;;
+           *) daemontools_node_d=$daemontools_node_l ;;
+         esac ;;
+    esac
+  done
+}
+daemontools_node_d=$0
+daemontools_node_follow
+case $daemontools_node_d in
+  */*) daemontools_node_d=${daemontools_node_d%/*} ;;
+  *) daemontools_node_d=. ;;
+esac
+daemontools_node_follow
+unset daemontools_node_l
+unset -f daemontools_node_follow
+#@end
+# The node that built (or installed) this launcher when it is still there,
+# else the first node on PATH (svscanboot's PATH is a minimal one).
+if [ -x @NODE@ ]; then
+  exec @NODE@ @NODE_FLAGS@ @SCRIPT@ "$@"
+fi
+if ! command -v node >/dev/null 2>&1; then
+  echo "@PROG@: fatal: unable to run node: "@NODE@" is gone and PATH has none" >&2
+  exit 111
+fi
+exec node @NODE_FLAGS@ @SCRIPT@ "$@"
