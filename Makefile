@@ -48,7 +48,8 @@ install-systemd: install
 
 uninstall:
 	rm -rf $(DESTDIR)$(LIBDIR)
-	rm -f $(DESTDIR)$(UNITDIR)/svscanboot.service
+	@# the unit only if it starts this BINDIR's svscanboot (UNITDIR is not under PREFIX)
+	if grep -qsF 'ExecStart=$(BINDIR)/svscanboot ' $(DESTDIR)$(UNITDIR)/svscanboot.service; then rm -f $(DESTDIR)$(UNITDIR)/svscanboot.service; fi
 	cd $(DESTDIR)$(BINDIR) && rm -f envdir envuidgid fghack multilog pgrphack readproctitle setlock setuidgid softlimit supervise svc svok svscan svscanboot svstat tai64n tai64nlocal
 
 clean:
