@@ -67,9 +67,12 @@ export class Supervisor {
   /** performance.now() of the last start attempt (-Infinity: none yet). */
   private lastStart = -Infinity;
   private startTimer: NodeJS.Timeout | undefined;
+  /** Set while an exit of ./run waits for the end of the second after its start. */
+  private exitTimer: NodeJS.Timeout | undefined;
   private fds: Partial<SuperviseFds> = {};
   private readonly info: ServiceInfo = { supervise: process.pid, starts: 0, failures: 0, lastExit: null };
   private control: net.Socket | undefined;
+  private stopPolling: (() => void) | undefined;
 
   constructor(opts: SupervisorOptions) {
     this.dir = opts.dir;
@@ -106,6 +109,9 @@ export class Supervisor {
     this.finished = true;
     if (this.startTimer) clearTimeout(this.startTimer);
     this.startTimer = undefined;
+    if (this.exitTimer) clearTimeout(this.exitTimer);
+    this.exitTimer = undefined;
+    this.stopPolling?.();
     if (this.control) {
       this.control.destroy(); // closes controlRead
       this.fds.controlRead = undefined;
@@ -121,11 +127,35 @@ export class Supervisor {
   }
 
   private listen(fd: number): void {
+    if (!fs.fstatSync(fd).isFIFO()) {
+      this.pollControl(fd);
+      return;
+    }
     const sock = new net.Socket({ fd, readable: true, writable: false });
     sock.on('data', (chunk: Buffer) => this.commands(chunk));
     // Cannot happen while we hold a write end; never let it kill supervise.
     sock.on('error', () => undefined);
     this.control = sock;
+  }
+
+  /**
+   * A control that is not a FIFO (a regular file left in its place): the C
+   * supervise goes on, reading whatever gets appended to it (in a busy
+   * loop); here it is read once a second.
+   */
+  private pollControl(fd: number): void {
+    const buf = Buffer.alloc(64);
+    const poll = (): void => {
+      let n: number;
+      try {
+        while (!this.finished && (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) this.commands(buf.subarray(0, n));
+      } catch {
+        // unreadable: nothing to act on
+      }
+    };
+    const timer = setInterval(poll, RESTART_MS);
+    this.stopPolling = () => clearInterval(timer);
+    setImmediate(poll);
   }
 
   /** Acts on control bytes in order; unknown bytes are ignored. */
@@ -174,6 +204,8 @@ export class Supervisor {
   }
 
   private signal(sig: NodeJS.Signals): void {
+    // an exit still to be reported (exited()): nothing left to signal
+    if (!this.child) return;
     try {
       process.kill(this.pid, os.constants.signals[sig]);
     } catch {
@@ -268,9 +300,28 @@ export class Supervisor {
     if (this.want === 'up') this.requestStart();
   }
 
+  /**
+   * The C supervise sleeps for the second after each start and only then
+   * notices an exit: a ./run that dies at once shows as up (its pid) for
+   * that second, so svstat of a crash loop says "up (pid P) 0 seconds".
+   * Its exit is reported at the same moment here; commands are still read
+   * meanwhile.
+   */
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
+    const wait = Math.ceil(this.lastStart + RESTART_MS - performance.now());
+    if (wait > 0 && !this.finished) {
+      this.exitTimer = setTimeout(() => {
+        this.exitTimer = undefined;
+        this.down(code, signal);
+      }, wait);
+      return;
+    }
+    this.down(code, signal);
+  }
+
+  private down(code: number | null, signal: NodeJS.Signals | null): void {
     this.pid = 0;
     this.when = now();
     if (this.finished) return;

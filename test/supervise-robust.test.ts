@@ -164,3 +164,18 @@ test('permissions: supervise/ 0700, control and ok 0600 even under umask 0; nobo
   assert.equal(r.stderr, '');
   await waitStatus(dir, (st) => st.want === 'down' && st.pid === 0, 'down by nobody once allowed');
 });
+
+test('a regular file in place of supervise/control: supervise runs the service and obeys what is appended, as the C one', async () => {
+  for (const prog of [bin('supervise'), cbin('supervise')]) {
+    const dir = makeService(procs, SLEEP_RUN);
+    fs.mkdirSync(path.join(dir, 'supervise'));
+    fs.writeFileSync(path.join(dir, 'supervise', 'control'), '');
+    const sup = startSupervise(procs, dir, { prog });
+    await waitUp(procs, dir);
+    assert.equal(sup.child.exitCode, null, `${prog}: still running`);
+    fs.appendFileSync(path.join(dir, 'supervise', 'control'), 'dx');
+    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${prog}: d then x obeyed`);
+    assert.equal(status(dir)?.pid, 0);
+    assert.equal(sup.stderr(), '');
+  }
+});
