@@ -89,3 +89,36 @@ test('tai64n: empty input, binary bytes, long lines', async () => {
   assert.equal(ours.stdout.replace(/@[0-9a-f]{24}/g, '@'), theirs.stdout.replace(/@[0-9a-f]{24}/g, '@'));
   assert.equal((await run(bin('tai64n'), [], { input: '' })).stdout, '');
 });
+
+/** A label for any second count (BigInt), wrapped to 64 bits as the C tool reads it. */
+function farLabel(unix: bigint, nano: number): string {
+  const secs = BigInt.asUintN(64, 2n ** 62n + 10n + unix);
+  return `@${secs.toString(16).padStart(16, '0')}${nano.toString(16).padStart(8, '0')}`;
+}
+
+test('tai64nlocal: far labels (years past 275760, negative years, the C int wrap) as the C tool prints them', async () => {
+  const unixes = [
+    8640000000001n, 100000000000000n, -8640000000001n, -100000000000n, -62167219201n,
+    67767976233532799n, 67767976233532800n, -67767976233532801n, 185542587187199n,
+  ];
+  const input = unixes.map((u, i) => `${farLabel(u, i * 7)} far ${i}\n`).join('');
+  for (const tz of ['UTC', 'Europe/Berlin', 'America/New_York', 'XYZ-3:30']) {
+    const env = { ...process.env, TZ: tz };
+    const [ours, theirs] = await Promise.all([run(bin('tai64nlocal'), [], { input, env }), run(cbin('tai64nlocal'), [], { input, env })]);
+    assert.equal(theirs.code, 0, `C tai64nlocal TZ=${tz}`);
+    assert.equal(ours.code, 0);
+    assert.equal(ours.stdout, theirs.stdout, `TZ=${tz}`);
+  }
+});
+
+test('tai64nlocal: a label whose year overflows (short, uppercase, bare @) kills it with SIGSEGV as the C tool', async () => {
+  const inputs = ['@ x\n', 'first line\n@4000000063C4A1B20000000A x\n', '@4000000063c4a1b2 x\n', '@\n',
+    '@ffffffffffffffffffffffff x\n', `${farLabel(67768036191676800n, 0)} x\n`];
+  for (const input of inputs) {
+    const [ours, theirs] = await Promise.all([run(bin('tai64nlocal'), [], { input }), run(cbin('tai64nlocal'), [], { input })]);
+    assert.equal(theirs.signal, 'SIGSEGV', `C tai64nlocal ${JSON.stringify(input)}`);
+    assert.equal(ours.signal, theirs.signal, JSON.stringify(input));
+    assert.equal(ours.stdout, theirs.stdout, JSON.stringify(input));
+    assert.equal(ours.stderr, '');
+  }
+});

@@ -4,12 +4,19 @@ import { Diag, errnoCode } from '../errors';
 import { openInput } from './input';
 import { writeAll } from './output';
 
-/** A reader that went away kills the C filters with SIGPIPE, silently; so here too. */
-function dieOfSigpipe(): void {
+/** Thrown by a filter's feed where the C tool dies of a signal: the block's output is lost with it. */
+export class DieOfSignal extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`killed by ${signal}`);
+  }
+}
+
+/** Dies of sig with its default action, as the C filters do (SIGPIPE: a reader that went away). */
+function dieOfSignal(sig: NodeJS.Signals): void {
   const noop = (): void => undefined;
-  process.on('SIGPIPE', noop);
-  process.removeListener('SIGPIPE', noop); // back to the default action
-  process.kill(process.pid, 'SIGPIPE');
+  process.on(sig, noop);
+  process.removeListener(sig, noop); // back to the default action
+  process.kill(process.pid, sig);
 }
 
 export async function runFilter(prog: string, feed: (block: Buffer) => Buffer): Promise<number> {
@@ -26,11 +33,19 @@ export async function runFilter(prog: string, feed: (block: Buffer) => Buffer): 
     }
     if (block === null) break;
     if (block === 'interrupted') continue;
+    let out: Buffer;
     try {
-      await writeAll(1, feed(block));
+      out = feed(block);
     } catch (e) {
       input.restoreBlocking();
-      if (errnoCode(e) === 'EPIPE') dieOfSigpipe();
+      if (e instanceof DieOfSignal) dieOfSignal(e.signal);
+      throw e;
+    }
+    try {
+      await writeAll(1, out);
+    } catch (e) {
+      input.restoreBlocking();
+      if (errnoCode(e) === 'EPIPE') dieOfSignal('SIGPIPE');
       diag.fatal('unable to write output', e);
     }
   }

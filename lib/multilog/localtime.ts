@@ -3,10 +3,24 @@
 // `YYYY-MM-DD HH:MM:SS.NNNNNNNNN`. Like the C tool, every hex digit after
 // the `@` is shifted into a 96-bit register (seconds, then nanoseconds), and
 // a label cut off by the end of input is dropped.
+//
+// Far labels are rendered as glibc's localtime() and the C tool's printing
+// of the year do it (the year as a C int, printed as an unsigned long), and
+// a label whose year does not fit an int crashes the C tool (localtime()
+// returns NULL): tai64nlocal then dies of SIGSEGV too, losing the output
+// of the block being read, as the C tool loses its unflushed output.
+import { DieOfSignal } from './filter';
+
 const AT = 0x40;
 const NEWLINE = 0x0a;
 const TAI_OFFSET = 2n ** 62n + 10n;
-const MAX_UNIX = 8640000000000n; // what Date can represent
+// what Date can represent, less room for a zone offset
+const DATE_LIMIT = 8640000000000n - 2n * 86400n;
+// the Gregorian calendar (and a zone's rules for the far future) repeat every 400 years
+const CYCLE_SECONDS = 12622780800n;
+const CYCLE_YEARS = 400n;
+const INT_MIN = -(2n ** 31n);
+const INT_MAX = 2n ** 31n - 1n;
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -32,8 +46,7 @@ export class LocalTimer {
   private hi = 0; // register bits 64..95
   private mid = 0; // bits 32..63
   private lo = 0; // bits 0..31 (nanoseconds)
-  private digits = '';
-  private lastSec = NaN;
+  private lastSec: bigint | undefined;
   private lastText = '';
 
   constructor(private readonly fixedOffset: number | undefined = posixFixedOffset(process.env.TZ)) {}
@@ -44,33 +57,39 @@ export class LocalTimer {
     this.lo = ((this.lo << 4) | d) >>> 0;
   }
 
-  private secondsText(unix: number): string {
+  /** `YYYY-MM-DD HH:MM:SS` of unix as localtime() gives it and the C tool prints it. */
+  private secondsText(unix: bigint): string {
     if (unix === this.lastSec) return this.lastText;
+    // bring unix into Date's range by whole 400-year cycles
+    let cycles = 0n;
+    if (unix > DATE_LIMIT) cycles = (unix - DATE_LIMIT) / CYCLE_SECONDS + 1n;
+    else if (unix < -DATE_LIMIT) cycles = -((-DATE_LIMIT - unix) / CYCLE_SECONDS + 1n);
+    const shifted = Number(unix - cycles * CYCLE_SECONDS);
     let d: Date;
     let y: number, mo: number, da: number, h: number, mi: number, s: number;
     if (this.fixedOffset !== undefined) {
-      d = new Date((unix + this.fixedOffset) * 1000);
+      d = new Date((shifted + this.fixedOffset) * 1000);
       [y, mo, da, h, mi, s] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
     } else {
-      d = new Date(unix * 1000);
+      d = new Date(shifted * 1000);
       [y, mo, da, h, mi, s] = [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
     }
+    const year = BigInt(y) + cycles * CYCLE_YEARS;
+    if (year - 1900n < INT_MIN || year - 1900n > INT_MAX) throw new DieOfSignal('SIGSEGV');
+    const printed = BigInt.asUintN(64, BigInt.asIntN(32, year));
     this.lastSec = unix;
-    this.lastText = `${y}-${pad(mo, 2)}-${pad(da, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`;
+    this.lastText = `${printed}-${pad(mo, 2)}-${pad(da, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`;
     return this.lastText;
   }
 
-  /** The label in the register as local time, or undefined if it is out of any sane range. */
-  private render(): string | undefined {
+  /** The label in the register as local time. */
+  private render(): string {
     const secs = (BigInt(this.hi) << 32n) | BigInt(this.mid);
-    const unix = secs - TAI_OFFSET;
-    if (unix > MAX_UNIX || unix < -MAX_UNIX) return undefined;
-    return `${this.secondsText(Number(unix))}.${pad(this.lo, 9)}`;
+    return `${this.secondsText(BigInt.asIntN(64, secs - TAI_OFFSET))}.${pad(this.lo, 9)}`;
   }
 
   private labelText(): Buffer {
-    // the C tool crashes on labels out of range; passing them through is kinder
-    return Buffer.from(this.render() ?? `@${this.digits}`, 'latin1');
+    return Buffer.from(this.render(), 'latin1');
   }
 
   feed(block: Buffer): Buffer {
@@ -82,7 +101,6 @@ export class LocalTimer {
         if (block[pos] === AT) {
           this.state = 'label';
           this.hi = this.mid = this.lo = 0;
-          this.digits = '';
           if (pos > copyFrom) parts.push(block.subarray(copyFrom, pos));
           pos++;
           copyFrom = pos;
@@ -94,7 +112,6 @@ export class LocalTimer {
         const d = hexValue(block[pos]);
         if (d >= 0) {
           this.shiftIn(d);
-          this.digits += String.fromCharCode(block[pos]);
           pos++;
           copyFrom = pos;
           continue;
