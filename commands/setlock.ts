@@ -54,4 +54,4 @@ try {
 } catch (e) {
   fail(`unable to lock ${file}`, e);
 }
-chainExec(diag, rawArgs(args.length - parsed.rest.length + 3));
+chainExec(diag, rawArgs(args.length - parsed.rest.length + 3), { passFd: fd });

@@ -26,6 +26,7 @@ const EPERM = 1;
 const ENOENT = 2;
 const EACCES = 13;
 const EISDIR = 21;
+const F_DUPFD_CLOEXEC = 1030;
 
 export interface LimitChange {
   resource: number;
@@ -44,6 +45,8 @@ export interface ExecOptions {
   limits?: Map<number, number>;
   /** setgroups([gid]), setgid, setuid before exec (setuidgid). */
   identity?: Identity;
+  /** A descriptor the child inherits (setlock's lock), given the number the C tool's open() would have got. */
+  passFd?: number;
 }
 
 export interface PreparedExec {
@@ -56,6 +59,7 @@ export interface PreparedExec {
   undo: LimitChange[];
   identity?: Identity;
   ignored: number[];
+  passFd?: { fd: number; target: number };
 }
 
 function cstr(b: Buffer | string): Buffer {
@@ -210,6 +214,22 @@ function planLimits(own?: Map<number, number>): { limits: LimitChange[]; undo: L
   return { limits, undo };
 }
 
+/**
+ * The lowest descriptor number a C program would get from open(): Node's
+ * own descriptors (all close-on-exec) count as free, stdio as taken.
+ */
+function lowestFreeFd(): number {
+  for (let fd = 3; ; fd++) {
+    let flags: number;
+    try {
+      flags = sys.fcntl(fd, sys.F_GETFD);
+    } catch {
+      return fd;
+    }
+    if (flags & sys.FD_CLOEXEC) return fd;
+  }
+}
+
 /** Computes everything exec needs. args: the child's argv as raw bytes, args[0] the program. */
 export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExec {
   sys.preload();
@@ -224,10 +244,42 @@ export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExe
     undo,
     identity: opts.identity,
     ignored: environ.ignored,
+    passFd: opts.passFd === undefined ? undefined : { fd: opts.passFd, target: lowestFreeFd() },
   };
   // warm up the code paths used after the limits change
   sys.errnoName(0);
   return prepared;
+}
+
+/**
+ * Puts the passed descriptor at its target number, over one of Node's own
+ * if need be (kept aside, close-on-exec); returns what puts Node's back if
+ * exec fails, since Node still needs it to exit.
+ */
+function movePassFd(pass: PreparedExec['passFd']): () => void {
+  if (!pass || pass.fd === pass.target) return () => undefined;
+  let kept = -1;
+  try {
+    kept = sys.fcntl(pass.target, F_DUPFD_CLOEXEC, pass.fd + 1);
+  } catch {
+    // target is not open
+  }
+  try {
+    sys.dup2(pass.fd, pass.target);
+    sys.setCloexec(pass.fd, true);
+  } catch {
+    // the child gets the descriptor where it is
+  }
+  return () => {
+    if (kept < 0) return;
+    try {
+      sys.dup2(kept, pass.target);
+      sys.setCloexec(pass.target, true);
+      sys.close(kept);
+    } catch {
+      // exiting anyway
+    }
+  };
 }
 
 /**
@@ -239,6 +291,7 @@ export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExe
  */
 export function runExec(diag: Diag, p: PreparedExec): never {
   for (let fd = 0; fd <= 2; fd++) sys.makeInheritableBlocking(fd);
+  const restorePassFd = movePassFd(p.passFd);
   sys.resetSignals();
   for (const sig of p.ignored) sys.ignoreSignal(sig);
   if (p.identity) {
@@ -273,6 +326,7 @@ export function runExec(diag: Diag, p: PreparedExec): never {
     if (last !== EACCES && last !== EPERM && last !== EISDIR) break;
   }
   const errno = saved || last || ENOENT;
+  restorePassFd();
   for (const { resource, limit } of p.undo) {
     try {
       sys.setrlimit(resource, limit);

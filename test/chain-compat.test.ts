@@ -169,3 +169,23 @@ test('setlock: the lock file is created mode 0600 and never truncated, as by the
     assert.equal(fs.readFileSync(fresh, 'utf8'), 'keep me\n', which);
   }
 });
+
+test('setlock: the child finds the lock on the lowest free descriptor (3), open as the C setlock opens it', async () => {
+  // descriptors 3-9 closed first, whatever the test runner inherited
+  const script = 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; exec "$@"';
+  const probe = 'readlink /proc/$$/fd/3; grep flags /proc/$$/fdinfo/3; exec 3>&-; ls /proc/$$/fd | sort -n | tr "\\n" " "';
+  const results = [];
+  for (const cmd of [bin('setlock'), cbin('setlock')]) {
+    const lock = path.join(dir, 'lowest');
+    results.push(await run('/bin/sh', ['-c', script, 'sh', cmd, lock, 'sh', '-c', probe]));
+  }
+  const [ours, theirs] = results;
+  assert.match(theirs.stdout, /lowest\nflags:\s+\d+\n/);
+  assert.deepEqual(ours, theirs);
+  // exec failing after the move: Node still exits cleanly with the C message
+  const [failOurs, failTheirs] = await Promise.all([
+    run(bin('setlock'), [path.join(dir, 'lowest'), 'nonexistent-program']),
+    run(cbin('setlock'), [path.join(dir, 'lowest'), 'nonexistent-program']),
+  ]);
+  assert.deepEqual(failOurs, failTheirs);
+});
