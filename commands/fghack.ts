@@ -1,4 +1,4 @@
-// fghack child: run child with 30 extra copies of a pipe's write end and
+// fghack child: run child with 31 copies of a pipe's write end and
 // wait until all of them are closed, so that a program that puts itself in
 // the background stays in the foreground; exit with the child's code.
 import { Diag } from '../lib/errors';
@@ -12,7 +12,7 @@ const args = process.argv.slice(2);
 answerHelp('fghack', args, {
   usage: 'fghack child',
   description:
-    'Runs child with 30 extra descriptors on a pipe and waits until every copy is closed (also by any background process it started), then exits with the exit code of child.',
+    'Runs child with 31 extra descriptors on a pipe and waits until every copy is closed (also by any background process it started), then exits with the exit code of child.',
 });
 if (args.length < 1) diag.usage('child');
 runHeldOpen(diag, args).then((code) => process.exit(code));

@@ -1,4 +1,4 @@
-// fghack's work: start a child holding 30 copies of a pipe's write end,
+// fghack's work: start a child holding 31 copies of a pipe's write end,
 // wait until every copy is closed, then for the child's exit status.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -7,30 +7,47 @@ import { searchPath } from './exec';
 import { spawnWithLimits } from './limits';
 import * as sys from './sys';
 
-const COPIES = 30;
+// the C fghack's child holds 31: the pipe's write end and 30 duplicates
+const COPIES = 31;
+
+const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+// the kernel reads this much of a file to find its `#!` line, and follows at most this many
+const HEAD = 256;
+const MAX_INTERPRETERS = 5;
+
+/** The interpreter a `#!` head names ('' if none), or undefined if head is not a script. */
+function interpreterOf(head: Buffer): string | undefined {
+  if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+  const line = head.subarray(2).toString('latin1').split(/[\n\0]/, 1)[0];
+  return line.trim().split(/[ \t]/, 1)[0];
+}
 
 /**
- * Whether the kernel would run file (ELF or `#!`): Node's spawn would run
- * anything else through /bin/sh, where the C tools report ENOEXEC. A file
- * that cannot be read is given the benefit of the doubt.
+ * Throws the error execve would give for file (a directory, not executable,
+ * neither ELF nor `#!`, an interpreter that cannot run): Node's spawn would
+ * run some of these through /bin/sh, or lose the error. A file that cannot
+ * be read is given the benefit of the doubt.
  */
-function looksExecutable(file: string): boolean {
-  const head = Buffer.alloc(4);
-  let fd: number;
+function checkExecutable(file: string, depth = 0): void {
+  if (fs.statSync(file).isDirectory()) throw new SysError('EACCES', 'execve', 13);
+  fs.accessSync(file, fs.constants.X_OK);
+  const head = Buffer.alloc(HEAD);
+  let n: number;
   try {
-    fd = fs.openSync(file, 'r');
+    const fd = fs.openSync(file, 'r');
+    try {
+      n = fs.readSync(fd, head, 0, HEAD, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
-    return true;
+    return;
   }
-  try {
-    const n = fs.readSync(fd, head, 0, 4, 0);
-    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) return true;
-    return n === 4 && head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
-  } catch {
-    return true;
-  } finally {
-    fs.closeSync(fd);
-  }
+  if (n >= 4 && head.subarray(0, 4).equals(ELF)) return;
+  const interpreter = interpreterOf(head.subarray(0, n));
+  if (!interpreter) throw new SysError('ENOEXEC', 'execve', 8);
+  if (depth >= MAX_INTERPRETERS) throw new SysError('ELOOP', 'execve', 40);
+  checkExecutable(interpreter, depth + 1);
 }
 
 /**
@@ -43,9 +60,7 @@ export function findProgram(prog: string): string {
   for (const candidate of searchPath(Buffer.from(prog), pathValue)) {
     const file = candidate.toString();
     try {
-      if (fs.statSync(file).isDirectory()) throw new SysError('EACCES', 'execve', 13);
-      fs.accessSync(file, fs.constants.X_OK);
-      if (!looksExecutable(file)) throw new SysError('ENOEXEC', 'execve', 8);
+      checkExecutable(file);
       return file;
     } catch (e) {
       const code = errnoCode(e);

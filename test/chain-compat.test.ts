@@ -18,6 +18,11 @@ before(async () => {
   fs.mkdirSync(path.join(dir, 'withsub', 'sub'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'noexec'), '#!/bin/sh\n');
   writeExecutable(path.join(dir, 'noshebang'), 'echo hi\n');
+  writeExecutable(path.join(dir, 'badinterp'), '#!/nonexistent/interpreter\n');
+  writeExecutable(path.join(dir, 'nointerp'), '#!  \necho hi\n');
+  // scripts run by scripts: i1 -> i2 -> ... -> i6 -> /bin/sh; the kernel gives up on i1 (too deep), runs i2
+  for (let i = 1; i <= 5; i++) writeExecutable(path.join(dir, `i${i}`), `#!${path.join(dir, `i${i + 1}`)}\n`);
+  writeExecutable(path.join(dir, 'i6'), '#!/bin/sh\necho i6 ran\n');
   fs.mkdirSync(path.join(dir, 'b1'));
   fs.mkdirSync(path.join(dir, 'b2'));
   fs.mkdirSync(path.join(dir, 'b3', 'hello'), { recursive: true });
@@ -137,6 +142,13 @@ const cases: Record<string, Case[]> = {
     { args: ['sh', '-c', 'echo out; echo err >&2; exit 7'] },
     { args: ['sh', '-c', 'kill -9 $$'] },
     { args: ['hello'], env: { PATH: 'b2:b3:/usr/bin:/bin' } },
+    { args: ['./badinterp'] },
+    { args: ['badinterp'], env: { PATH: '.:/usr/bin:/bin' } },
+    { args: ['./nointerp'] },
+    { args: ['./i1'] },
+    { args: ['./i2'] },
+    // how many descriptors the child holds on fghack's pipe (3 is one of them)
+    { args: ['sh', '-c', 'p=$(readlink /proc/$$/fd/3); n=0; for f in /proc/$$/fd/*; do [ "$(readlink $f)" = "$p" ] && n=$((n+1)); done; echo $n'] },
   ],
 };
 
