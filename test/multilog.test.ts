@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs, waitFor } from './helpers';
+import { bin, cbin, Procs, run, waitFor } from './helpers';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -193,4 +193,23 @@ test('multilog: unusable directory and status file: the C messages and exit code
   await compare(['./d', '/nonexistent/x'], Buffer.from('a\n'));
   await compare(['./d', '=/nonexistent/f'], Buffer.from('a\n'));
   await compare([], Buffer.from('a\nb\n'));
+});
+
+test('multilog: a dangling symlink as current or previous counts as absent, as for the C multilog', async () => {
+  const listing = async (prog: string): Promise<string[]> => {
+    const dir = procs.tmpdir('ml-link-');
+    fs.mkdirSync(path.join(dir, 'm'));
+    fs.symlinkSync('nowhere', path.join(dir, 'm', 'current'));
+    fs.symlinkSync('gone', path.join(dir, 'm', 'previous'));
+    const r = await run(prog, ['./m'], { cwd: dir, input: 'a\n' });
+    assert.equal(r.code, 0, r.stderr);
+    return fs.readdirSync(path.join(dir, 'm')).sort().map((name) => {
+      const st = fs.lstatSync(path.join(dir, 'm', name));
+      const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(path.join(dir, 'm', name))}` : fs.readFileSync(path.join(dir, 'm', name), 'latin1');
+      return `${mask(name)} ${(st.mode & 0o777).toString(8)} ${what}`;
+    });
+  };
+  const [ours, theirs] = await Promise.all([listing(bin('multilog')), listing(cbin('multilog'))]);
+  assert.ok(theirs.includes('current 777 -> nowhere'), theirs.join('\n'));
+  assert.deepEqual(ours, theirs);
 });

@@ -22,9 +22,10 @@ const DIRECT_CHUNK = 8192;
 const NEWLINE = 0x0a;
 const diag: Diag = new Diag('multilog');
 
+/** Whether file exists, following symlinks as the C multilog's stat() does (a dangling one is absent). */
 function exists(file: string): boolean {
   try {
-    fs.lstatSync(file);
+    fs.statSync(file);
     return true;
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return false;
