@@ -59,6 +59,7 @@ export interface PreparedExec {
   undo: LimitChange[];
   identity?: Identity;
   ignored: number[];
+  inherited: number[];
   passFd?: { fd: number; target: number };
 }
 
@@ -106,6 +107,8 @@ interface Environ {
   entries: Buffer[];
   /** Signals the caller ignored (SigIgn, if the launcher recorded it): Node resets them at start. */
   ignored: number[];
+  /** Descriptors above 2 the launcher was given (Fds, if it recorded them): Node makes 3-15 close-on-exec. */
+  inherited: number[];
 }
 
 function startsWith(entry: Buffer, prefix: string): boolean {
@@ -126,6 +129,13 @@ export function ignoredSignals(record: string): number[] {
   return out;
 }
 
+/** Descriptor numbers from the launcher's record (`...;Fds: 3 7 12;`). */
+export function inheritedFds(record: string): number[] {
+  const m = /(?:^|;)Fds:([0-9 ]*);/.exec(record);
+  if (!m) return [];
+  return m[1].split(' ').filter((w) => w !== '').map(Number).filter((fd) => fd > 2);
+}
+
 /**
  * The environment this process was started with, as raw entries: the
  * launcher's record removed, its NODE_EXTRA_CA_CERTS hand-over undone.
@@ -133,23 +143,26 @@ export function ignoredSignals(record: string): number[] {
 function rawEnviron(): Environ {
   const data = readProc('/proc/self/environ');
   if (!data) {
-    return { entries: Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`)), ignored: [] };
+    return { entries: Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`)), ignored: [], inherited: [] };
   }
   const entries: Buffer[] = [];
   let ignored: number[] = [];
+  let inherited: number[] = [];
   let noPwd = false;
   for (const e of splitNul(data)) {
     if (startsWith(e, `${NOPWD_ENV}=`)) {
       noPwd = true;
     } else if (startsWith(e, `${LIMITS_ENV}=`)) {
-      ignored = ignoredSignals(e.subarray(LIMITS_ENV.length + 1).toString('latin1'));
+      const record = e.subarray(LIMITS_ENV.length + 1).toString('latin1');
+      ignored = ignoredSignals(record);
+      inherited = inheritedFds(record);
     } else if (startsWith(e, `${CA_ENV}=`)) {
       entries.push(Buffer.concat([Buffer.from(`${CA_REAL}=`), e.subarray(CA_ENV.length + 1)]));
     } else {
       entries.push(e);
     }
   }
-  return { entries: noPwd ? entries.filter((e) => !startsWith(e, 'PWD=')) : entries, ignored };
+  return { entries: noPwd ? entries.filter((e) => !startsWith(e, 'PWD=')) : entries, ignored, inherited };
 }
 
 function entryName(entry: Buffer): string {
@@ -216,10 +229,12 @@ function planLimits(own?: Map<number, number>): { limits: LimitChange[]; undo: L
 
 /**
  * The lowest descriptor number a C program would get from open(): Node's
- * own descriptors (all close-on-exec) count as free, stdio as taken.
+ * own descriptors (all close-on-exec) count as free; stdio and the
+ * inherited ones as taken.
  */
-function lowestFreeFd(): number {
+function lowestFreeFd(inherited: readonly number[]): number {
   for (let fd = 3; ; fd++) {
+    if (inherited.includes(fd)) continue;
     let flags: number;
     try {
       flags = sys.fcntl(fd, sys.F_GETFD);
@@ -244,7 +259,8 @@ export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExe
     undo,
     identity: opts.identity,
     ignored: environ.ignored,
-    passFd: opts.passFd === undefined ? undefined : { fd: opts.passFd, target: lowestFreeFd() },
+    inherited: environ.inherited,
+    passFd: opts.passFd === undefined ? undefined : { fd: opts.passFd, target: lowestFreeFd(environ.inherited) },
   };
   // warm up the code paths used after the limits change
   sys.errnoName(0);
@@ -283,7 +299,8 @@ function movePassFd(pass: PreparedExec['passFd']): () => void {
 }
 
 /**
- * Makes stdio inheritable and blocking, resets signals (those the caller
+ * Makes stdio inheritable and blocking (and the descriptors the launcher
+ * recorded inheritable again), resets signals (those the caller
  * ignored stay ignored, as through the C tools), switches identity,
  * sets the limits and execs the first candidate that runs. Returns only on
  * failure: prints `PROG: fatal: unable to run NAME: REASON` and exits 111
@@ -291,6 +308,13 @@ function movePassFd(pass: PreparedExec['passFd']): () => void {
  */
 export function runExec(diag: Diag, p: PreparedExec): never {
   for (let fd = 0; fd <= 2; fd++) sys.makeInheritableBlocking(fd);
+  for (const fd of p.inherited) {
+    try {
+      sys.setCloexec(fd, false);
+    } catch {
+      // closed since
+    }
+  }
   const restorePassFd = movePassFd(p.passFd);
   sys.resetSignals();
   for (const sig of p.ignored) sys.ignoreSignal(sig);

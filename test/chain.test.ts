@@ -3,9 +3,10 @@
 // identity.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ignoredSignals } from '../lib/exec';
+import { ignoredSignals, inheritedFds } from '../lib/exec';
 import { Procs, ROOT, bin, cbin, run } from './helpers';
 
 const procs = new Procs();
@@ -158,4 +159,27 @@ test('signals the caller ignored, as recorded by the launcher, stay ignored in t
     env: { PATH: process.env.PATH, DAEMONTOOLS_NODE_LIMITS: 'Max open files  1024  4096  files;SigIgn:\t0000000000000001;' },
   });
   assert.deepEqual({ code: r.code, out: r.stdout, err: r.stderr }, { code: 0, out: 'SigIgn:\t0000000000000001\n', err: '' });
+});
+
+test('descriptors above 2 the launcher recorded reach the child (Node makes 3-15 close-on-exec); the lock goes above them', async () => {
+  assert.deepEqual(inheritedFds('Max open files  1024  4096  files;SigIgn:\t0;Fds: 3 7 251;'), [3, 7, 251]);
+  assert.deepEqual(inheritedFds('Fds:;'), []);
+  assert.deepEqual(inheritedFds('Max cpu time  unlimited  unlimited  seconds;'), []);
+  // the bundle itself, given the record the launcher writes, with descriptors 3 and 5 open
+  const probe = 'for f in 3 4 5; do echo $f $(readlink /proc/$$/fd/$f); done';
+  const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+    const extra = fs.openSync(path.join(dir, 'e', 'FROMENV'), 'r');
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'setlock.js'), lock, 'sh', '-c', probe], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, DAEMONTOOLS_NODE_LIMITS: 'SigIgn:\t0;Fds: 3 5;' },
+      stdio: ['ignore', 'pipe', 'inherit', extra, 'ignore', extra],
+    });
+    fs.closeSync(extra);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+  const env = path.join(dir, 'e', 'FROMENV');
+  assert.deepEqual(r, { code: 0, out: `3 ${env}\n4 ${lock}\n5 ${env}\n` });
 });
