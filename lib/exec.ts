@@ -165,6 +165,11 @@ function rawEnviron(): Environ {
   return { entries: noPwd ? entries.filter((e) => !startsWith(e, 'PWD=')) : entries, ignored, inherited };
 }
 
+/** The descriptors above 2 the launcher recorded as inherited. */
+export function launcherFds(): number[] {
+  return rawEnviron().inherited;
+}
+
 function entryName(entry: Buffer): string {
   const eq = entry.indexOf(EQ);
   return entry.subarray(0, eq < 0 ? entry.length : eq).toString('latin1');

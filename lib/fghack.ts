@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
-import { searchPath } from './exec';
+import { launcherFds, searchPath } from './exec';
 import { spawnWithLimits } from './limits';
 import * as sys from './sys';
 
@@ -72,6 +72,25 @@ export function findProgram(prog: string): string {
   throw saved ?? new SysError('ENOENT', 'execve', 2);
 }
 
+/**
+ * Descriptors 3 and up of the child, as the C fghack's child has them: the
+ * inherited ones where they are, the copies of the pipe on the lowest free
+ * numbers.
+ */
+function childFds(writeEnd: number, inherited: readonly number[]): number[] {
+  const out: number[] = [];
+  let copies = 0;
+  for (let fd = 3; copies < COPIES; fd++) {
+    if (inherited.includes(fd)) {
+      out.push(fd);
+    } else {
+      out.push(writeEnd);
+      copies++;
+    }
+  }
+  return out;
+}
+
 /** Runs args as fghack does; resolves to the exit code fghack exits with. */
 export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<number> {
   const prog = args[0];
@@ -91,7 +110,7 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
   const argv = [file, ...args.slice(1)];
   const child = spawnWithLimits(argv, (finalArgv) =>
     spawn(finalArgv[0], finalArgv.slice(1), {
-      stdio: ['inherit', 'inherit', 'inherit', ...new Array<number>(COPIES).fill(writeEnd)],
+      stdio: ['inherit', 'inherit', 'inherit', ...childFds(writeEnd, launcherFds())],
       argv0: finalArgv === argv ? prog : finalArgv[0],
     }),
   );

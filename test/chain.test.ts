@@ -161,15 +161,15 @@ test('signals the caller ignored, as recorded by the launcher, stay ignored in t
   assert.deepEqual({ code: r.code, out: r.stdout, err: r.stderr }, { code: 0, out: 'SigIgn:\t0000000000000001\n', err: '' });
 });
 
-test('descriptors above 2 the launcher recorded reach the child (Node makes 3-15 close-on-exec); the lock goes above them', async () => {
+test('descriptors above 2 the launcher recorded reach the child (Node makes 3-15 close-on-exec); setlock\'s lock and fghack\'s pipe go around them', async () => {
   assert.deepEqual(inheritedFds('Max open files  1024  4096  files;SigIgn:\t0;Fds: 3 7 251;'), [3, 7, 251]);
   assert.deepEqual(inheritedFds('Fds:;'), []);
   assert.deepEqual(inheritedFds('Max cpu time  unlimited  unlimited  seconds;'), []);
   // the bundle itself, given the record the launcher writes, with descriptors 3 and 5 open
-  const probe = 'for f in 3 4 5; do echo $f $(readlink /proc/$$/fd/$f); done';
-  const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+  const probe = 'for f in 3 4 5 34; do echo $f $(readlink /proc/$$/fd/$f | sed "s/:.*//"); done';
+  const bundle = (prog: string, args: string[]) => new Promise<{ code: number | null; out: string }>((resolve, reject) => {
     const extra = fs.openSync(path.join(dir, 'e', 'FROMENV'), 'r');
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'setlock.js'), lock, 'sh', '-c', probe], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', `${prog}.js`), ...args, 'sh', '-c', probe], {
       cwd: dir,
       env: { PATH: process.env.PATH, DAEMONTOOLS_NODE_LIMITS: 'SigIgn:\t0;Fds: 3 5;' },
       stdio: ['ignore', 'pipe', 'inherit', extra, 'ignore', extra],
@@ -181,5 +181,7 @@ test('descriptors above 2 the launcher recorded reach the child (Node makes 3-15
     child.on('close', (code) => resolve({ code, out }));
   });
   const env = path.join(dir, 'e', 'FROMENV');
-  assert.deepEqual(r, { code: 0, out: `3 ${env}\n4 ${lock}\n5 ${env}\n` });
+  assert.deepEqual(await bundle('setlock', [lock]), { code: 0, out: `3 ${env}\n4 ${lock}\n5 ${env}\n34\n` });
+  // fghack: the 31 copies of its pipe go around them, up to 35
+  assert.deepEqual(await bundle('fghack', []), { code: 0, out: `3 ${env}\n4 pipe\n5 ${env}\n34 pipe\n` });
 });
