@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { Diag, errnoCode, EXIT_FAIL, writeStderr } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
+import { showAs } from '../lib/proctitle';
 import { SetupError, Supervisor } from '../lib/supervisor';
 
 captureLimits();
@@ -38,6 +39,7 @@ process.on('uncaughtException', (e) => writeStderr(`supervise: warning: internal
 
 if (args.length !== 1) diag.usage('dir');
 const dir = args[0];
+showAs('supervise', args);
 try {
   process.chdir(dir);
 } catch (e) {

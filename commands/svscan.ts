@@ -2,6 +2,7 @@
 import { Diag } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
+import { showAs } from '../lib/proctitle';
 import { Scanner } from '../lib/scanner';
 
 captureLimits();
@@ -20,6 +21,7 @@ const diag = new Diag('svscan');
 process.on('SIGUSR1', () => undefined);
 
 const dir = args[0];
+showAs('svscan', args);
 if (dir !== undefined) {
   try {
     process.chdir(dir);

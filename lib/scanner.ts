@@ -76,6 +76,22 @@ class Service {
   }
 }
 
+/**
+ * The entries of dir in the order readdir(3) returns them, as the C svscan
+ * sees them (fs.readdirSync sorts): of two names for one service, the
+ * first in this order names its supervise.
+ */
+function readdirInOrder(dir: string): string[] {
+  const d = fs.opendirSync(dir, { bufferSize: 128 });
+  const names: string[] = [];
+  try {
+    for (let e = d.readSync(); e; e = d.readSync()) names.push(e.name);
+  } finally {
+    d.closeSync();
+  }
+  return names;
+}
+
 /** Writes control bytes to DIR/supervise/control without blocking; false if no supervise reads it. */
 function sendControl(dir: string, bytes: string): boolean {
   try {
@@ -100,6 +116,14 @@ export class Scanner {
   private interval?: NodeJS.Timeout;
   private watch?: EntryWatch;
   private stopping = false;
+  /**
+   * Warnings printed since the last periodic scan. A scan the watcher asks
+   * for prints only new ones, so a persistent problem (a dangling symlink,
+   * say) is reported once per period, as by the C svscan, however often
+   * entries come and go.
+   */
+  private readonly warned = new Set<string>();
+  private quiet = false;
 
   constructor(opts: ScannerOptions) {
     this.diag = opts.diag;
@@ -114,7 +138,7 @@ export class Scanner {
     this.interval = setInterval(() => this.scan(), this.rescanMs);
     if (this.watchDelayMs > 0) {
       try {
-        this.watch = watchEntries(process.cwd(), this.watchDelayMs, () => this.scan(), () => {
+        this.watch = watchEntries(process.cwd(), this.watchDelayMs, () => this.scan(false), () => {
           // the periodic rescan goes on: the watcher is only a hint
           this.watch = undefined;
         });
@@ -133,32 +157,49 @@ export class Scanner {
     return out;
   }
 
-  scan(): void {
+  /**
+   * A periodic scan (`full`) starts every missing supervise, as the C
+   * svscan's scan does every 5 seconds. A scan the watcher asks for starts
+   * those of services seen for the first time only: a supervise that exits
+   * at once (a `log` that is a file, say) is restarted at the C tool's pace.
+   */
+  scan(full = true): void {
     if (this.stopping) return;
+    if (full) this.warned.clear();
+    this.quiet = !full;
     let names: string[];
     try {
-      names = fs.readdirSync('.');
+      names = readdirInOrder('.');
     } catch (e) {
-      this.diag.warn('unable to read directory', e);
+      this.warn('unable to read directory', e);
       return;
     }
-    for (const s of this.services.values()) s.active = false;
+    const known = new Set(this.services.values());
+    for (const s of known) s.active = false;
     for (const name of names) {
       if (name.startsWith('.')) continue;
       try {
         this.found(name);
       } catch (e) {
-        this.diag.warn(`unable to start ${name}`, e);
+        this.warn(`unable to start ${name}`, e);
       }
     }
     for (const s of this.services.values()) {
       try {
-        if (s.active) this.startMissing(s);
-        else this.forgetIfGone(s);
+        if (!s.active) this.forgetIfGone(s);
+        else if (full || !known.has(s)) this.startMissing(s);
       } catch (e) {
-        this.diag.warn(`unable to start ${s.name}`, e);
+        this.warn(`unable to start ${s.name}`, e);
       }
     }
+  }
+
+  /** diag.warn, except for a repeat in a watcher's scan (see `warned`). */
+  private warn(what: string, err?: unknown): void {
+    const key = `${what}\0${errnoCode(err) ?? ''}`;
+    if (this.quiet && this.warned.has(key)) return;
+    this.warned.add(key);
+    this.diag.warn(what, err);
   }
 
   private found(name: string): void {
@@ -166,7 +207,7 @@ export class Scanner {
     try {
       st = fs.statSync(name, { bigint: true });
     } catch (e) {
-      this.diag.warn(`unable to stat ${name}`, e);
+      this.warn(`unable to stat ${name}`, e);
       return;
     }
     if (!st.isDirectory()) return;
@@ -185,7 +226,7 @@ export class Scanner {
       hasLog = true;
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') {
-        this.diag.warn(`unable to stat ${name}/log`, e);
+        this.warn(`unable to stat ${name}/log`, e);
         return;
       }
     }
@@ -194,7 +235,7 @@ export class Scanner {
       try {
         s.pipe = sys.pipe2(sys.O_CLOEXEC);
       } catch (e) {
-        this.diag.warn(`unable to create pipe for ${name}`, e);
+        this.warn(`unable to create pipe for ${name}`, e);
         return;
       }
     }
@@ -217,7 +258,7 @@ export class Scanner {
     try {
       child = spawnWithLimits(argv, (a) => spawn(a[0], a.slice(1), { cwd: kind === 'main' ? undefined : s.name, stdio }));
     } catch (e) {
-      this.diag.warn(`unable to fork for ${label}`, e);
+      this.warn(`unable to fork for ${label}`, e);
       return;
     }
     const gone = (): void => {
@@ -229,7 +270,7 @@ export class Scanner {
     child.on('error', (e) => {
       // the only error of a child we never signal: it could not be started
       if (child.pid !== undefined) return;
-      this.diag.warn(`unable to start supervise ${label}`, e);
+      this.warn(`unable to start supervise ${label}`, e);
       gone();
     });
     child.on('exit', gone);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
-import { CATLOG, COUNTER, exitOf, killUnder, makeService, pathFor, startSvscan, superviseChildren, waitUp } from './svscan-util';
+import { CATLOG, COUNTER, SLEEPER, exitOf, killUnder, makeService, pathFor, startSvscan, superviseChildren, waitUp } from './svscan-util';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -47,3 +47,70 @@ async function tree(svscan: 'ours' | 'c'): Promise<void> {
 
 test('our svscan runs the C supervise (C daemontools first in PATH)', () => tree('ours'));
 test('the C svscan runs our supervise (ours first in PATH)', () => tree('c'));
+
+/** What ps shows (args, then comm) of svscan and of its supervise children, paths relative to root. */
+function psLines(pid: number, root: string): string[] {
+  return [pid, ...superviseChildren(pid).map((p) => p.pid)].map((p) => {
+    const args = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').replace(/\0+$/, '').replaceAll('\0', ' ');
+    const comm = fs.readFileSync(`/proc/${p}/comm`, 'latin1').trim();
+    return `${args} ${comm}`.replaceAll(root, 'R');
+  }).sort();
+}
+
+/** The entries of dir in readdir(3) order (fs.readdirSync sorts them). */
+function rawOrder(dir: string): string[] {
+  const d = fs.opendirSync(dir);
+  const names: string[] = [];
+  try {
+    for (let e = d.readSync(); e; e = d.readSync()) names.push(e.name);
+  } finally {
+    d.closeSync();
+  }
+  return names;
+}
+
+test('ps shows our svscan and supervise as the C ones; two names for one service: the first in readdir order', async () => {
+  for (const side of ['ours', 'c'] as const) {
+    const r = procs.tmpdir('dtn-cross-');
+    roots.push(r);
+    const scan = path.join(r, 'service');
+    makeService(path.join(scan, 'b'), SLEEPER, CATLOG);
+    for (const n of ['a1', 'a2', 'a3', 'a4']) fs.symlinkSync('b', path.join(scan, n));
+    const first = rawOrder(scan)[0];
+    // found through PATH, as `ps` would show either
+    const t = startSvscan(procs, scan, r, { cmd: 'svscan', PATH: pathFor(side) });
+    await waitUp(path.join(scan, 'b'));
+    await waitUp(path.join(scan, 'b', 'log'));
+    const lines = await waitFor(() => {
+      const l = psLines(t.pid, r);
+      return l.length === 3 ? l : undefined;
+    }, `${side}: svscan and two supervise in ps`);
+    assert.deepEqual(lines, [`supervise ${first} supervise`, 'supervise log supervise', 'svscan R/service svscan'], side);
+    process.kill(t.pid, 'SIGKILL');
+    await exitOf(t.child);
+    killUnder([r]);
+  }
+});
+
+test('a warning is printed once per 5-second scan, as by the C svscan, however often entries come and go', async () => {
+  const trees: { side: string; t: ReturnType<typeof startSvscan> }[] = [];
+  for (const side of ['ours', 'c'] as const) {
+    const r = procs.tmpdir('dtn-cross-');
+    roots.push(r);
+    const scan = path.join(r, 'service');
+    // a new entry every 50 ms: each one wakes our watcher
+    makeService(path.join(scan, 'churn'), '#!/bin/sh\ni=0\nwhile :; do i=$((i+1)); touch ../f$i; sleep 0.05; done\n');
+    fs.symlinkSync('nowhere', path.join(scan, 'dangling'));
+    trees.push({ side, t: startSvscan(procs, scan, r, { cmd: side === 'ours' ? bin('svscan') : cbin('svscan'), PATH: pathFor(side) }) });
+  }
+  // a measurement window: the 0 s and 5 s scans, not the 10 s one
+  await new Promise((res) => setTimeout(res, 7000));
+  const counts = trees.map(({ t }) => t.output().split('\n').filter((l) => l === 'svscan: warning: unable to stat dangling: file does not exist').length);
+  for (const { t } of trees) {
+    process.kill(t.pid, 'SIGKILL');
+    await exitOf(t.child);
+  }
+  killUnder(roots);
+  assert.ok(counts[1] >= 1 && counts[1] <= 2, `C: ${counts[1]}`);
+  assert.ok(counts[0] >= 1 && counts[0] <= 2, `ours: ${counts[0]} warnings in 7 s (C: ${counts[1]})`);
+});

@@ -35,7 +35,7 @@ test('demo: two services (one logged through multilog) come up; Ctrl-C stops eve
   const real = fs.realpathSync(dir);
   const running = allProcs().filter((p) => p.cwd.startsWith(real + '/'));
   assert.ok(running.length >= 6, 'supervise x3, clock, multilog, sleeper');
-  const svscan = allProcs().find((p) => p.argv.includes(path.join(dir, 'service')) && p.argv.some((a) => a.endsWith('svscan.js')));
+  const svscan = allProcs().find((p) => p.argv.includes(path.join(dir, 'service')) && p.argv.some((a) => a === 'svscan' || a.endsWith('svscan.js')));
   assert.ok(svscan, 'svscan runs');
   assert.notEqual(svscan.pgrp, demo.pid, 'svscan is out of the terminal\'s process group');
 

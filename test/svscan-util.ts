@@ -41,7 +41,8 @@ export function procInfo(pid: number): ProcInfo | undefined {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (rest[0] === 'Z') return undefined;
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((a) => a !== '');
+    // as ps shows it: our supervise and svscan rewrite their title to `supervise NAME` (test paths have no spaces)
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split(/[\0 ]/).filter((a) => a !== '');
     return { pid, ppid: Number(rest[1]), pgrp: Number(rest[2]), argv, cwd: fs.readlinkSync(`/proc/${pid}/cwd`) };
   } catch {
     return undefined;
@@ -58,7 +59,7 @@ export function allProcs(): ProcInfo[] {
   return out;
 }
 
-/** Whether argv is a supervise: the C one (`supervise NAME`) or ours (`node .../supervise.js NAME`). */
+/** Whether argv is a supervise: the C one or ours (`supervise NAME`; `node .../supervise.js NAME` before its title is set). */
 export function isSuperviseArgv(argv: string[]): boolean {
   return argv.slice(0, 2).some((a) => path.basename(a) === 'supervise' || path.basename(a) === 'supervise.js');
 }
