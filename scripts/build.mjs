@@ -12,11 +12,13 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const template = fs.readFileSync(path.join(root, 'scripts/launcher.sh'), 'utf8');
 
-// Extra Node flags per program: long-running processes trade JIT warm-up
-// for memory (see README, "Performance").
+// Extra Node flags per program (see README, "Benchmark").
+// svscan: V8 hands each garbage collection to its worker threads; while
+// svscan idles, the collections after start-up (the memory reducer's) cost
+// 30-100 context switches a minute that way, 13-16 with the whole idle
+// minute (two rescans every 5 s) when the collector runs on the main thread.
 const nodeFlags = {
-  supervise: [],
-  svscan: [],
+  svscan: ['--single-threaded-gc'],
 };
 
 function programs() {
