@@ -43,7 +43,16 @@ function sections(text, keep) {
 // (./bin, and so the npm package). Either way the node running this build is
 // the one the launcher prefers.
 function writeLauncher(name, bindir, script) {
-  const text = sections(template, { locate: script === null })
+  // what the bundle reads decides what the launcher records (launcher.sh)
+  const bundle = fs.readFileSync(path.join(root, 'dist', `${name}.js`), 'utf8');
+  const limits = bundle.includes('DAEMONTOOLS_NODE_LIMITS');
+  const text = sections(template, {
+    locate: script === null,
+    limits,
+    sigign: bundle.includes('SigIgn'),
+    // only programs with children (the ones that restore limits) pass PWD on
+    nopwd: limits,
+  })
     .replaceAll('@NODE@', () => shQuote(process.execPath))
     .replaceAll('@NODE_FLAGS@', () => (nodeFlags[name] ?? []).join(' '))
     .replaceAll('@SCRIPT@', () => (script === null ? `"$daemontools_node_d/../dist/${name}.js"` : shQuote(script)))
