@@ -16,6 +16,8 @@ export interface Row {
   c?: number;
   /** The Node floor (`node -e 0`) of the same run, for CLI figures. */
   node?: number;
+  /** The same floor without NODE_EXTRA_CA_CERTS (when the run has it set): the start our launchers give Node. */
+  bareNode?: number;
   budget?: Budget;
   /** Why a value is missing. */
   note?: string;
@@ -43,7 +45,8 @@ function ratio(a: number | undefined, b: number | undefined): string {
 }
 
 export function render(): string {
-  const head = ['figure', 'unit', 'ours', 'C', 'ours/C', 'ours/node', 'budget', 'met'];
+  const bare = rows.some((r) => r.bareNode !== undefined);
+  const head = ['figure', 'unit', 'ours', 'C', 'ours/C', 'ours/node', ...(bare ? ['ours/node w/o CA'] : []), 'budget', 'met'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   let section = '';
   const notes: string[] = [];
@@ -66,6 +69,7 @@ export function render(): string {
       r.single ? '' : num(r.c, d),
       r.single ? '' : ratio(r.ours, r.c),
       r.node === undefined ? '' : ratio(r.ours, r.node),
+      ...(bare ? [r.bareNode === undefined ? '' : ratio(r.ours, r.bareNode)] : []),
       r.budget?.text ?? '',
       r.budget ? (met === undefined ? 'n/a' : met ? 'met' : 'NOT met') : '',
     ].join(' | ')} |`);
