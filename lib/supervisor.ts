@@ -63,6 +63,8 @@ export class Supervisor {
   private finished = false;
   private child: ChildProcess | undefined;
   private pid = 0;
+  /** The child is standIn(), not ./run: its exit is not the service's. */
+  private standingIn = false;
   private when: Tai64n = now();
   /** performance.now() of the last start attempt (-Infinity: none yet). */
   private lastStart = -Infinity;
@@ -269,30 +271,44 @@ export class Supervisor {
       child.once('error', (e) => this.startFailed(e));
       return;
     }
-    child.on('error', () => undefined);
-    child.once('exit', (code, signal) => this.exited(child, code, signal));
-    this.child = child;
-    this.pid = child.pid;
+    this.adopt(child as ChildProcess & { pid: number });
     // the second counts from the moment ./run exists, as in C (fork, then sleep)
     this.lastStart = performance.now();
-    this.when = now();
-    this.announce();
     this.info.starts++;
     writeInfoFile(this.dir, this.info);
   }
 
+  /** child is the service now: its pid in the status, its exit watched. */
+  private adopt(child: ChildProcess & { pid: number }, standingIn = false): void {
+    this.standingIn = standingIn;
+    child.on('error', () => undefined);
+    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    this.child = child;
+    this.pid = child.pid;
+    this.when = now();
+    this.announce();
+  }
+
   /**
    * The C supervise forks, and its child reports the failed exec and exits
-   * 111; here there is no child, so the attempt counts as a start that
-   * ended at once (status: down since now), retried a second later.
+   * 111; until the one-second sleep is over svstat shows that child's pid
+   * as up. Here the report is ours, and a stand-in child that exits 111
+   * plays the rest, so that status, svstat and the retry a second later
+   * are the same. Without one (no /bin/sh), the attempt is a start that
+   * ended at once (down since now).
    */
   private startFailed(err: unknown): void {
     this.log(`${this.prog}: fatal: unable to start ${this.label}/run: ${reason(err)}\n`);
     if (this.finished) return;
-    this.when = now();
-    this.announce();
     this.info.failures++;
     writeInfoFile(this.dir, this.info);
+    const stub = standIn();
+    if (stub) {
+      this.adopt(stub, true);
+      return;
+    }
+    this.when = now();
+    this.announce();
     if (this.exitRequested) {
       this.finish();
       return;
@@ -326,14 +342,28 @@ export class Supervisor {
     this.when = now();
     if (this.finished) return;
     this.announce();
-    this.info.lastExit = { at: format(this.when), code, signal };
-    writeInfoFile(this.dir, this.info);
+    if (!this.standingIn) {
+      this.info.lastExit = { at: format(this.when), code, signal };
+      writeInfoFile(this.dir, this.info);
+    }
     if (this.exitRequested) {
       this.finish();
       return;
     }
     if (this.want === 'up') this.requestStart();
   }
+}
+
+/** A child that exits 111 at once, as the C supervise's child does when ./run cannot be executed. */
+function standIn(): (ChildProcess & { pid: number }) | undefined {
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', ['-c', 'exit 111'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  child.on('error', () => undefined);
+  return child.pid === undefined ? undefined : (child as ChildProcess & { pid: number });
 }
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);

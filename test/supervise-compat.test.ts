@@ -119,24 +119,27 @@ test('files and modes of supervise/ are those of the C supervise', async () => {
   assert.match(listing[0], /^supervise 700\ncontrol 10000 600\nlock 100000 600\nok 10000 600\nstatus 100000 644$/);
 });
 
-test('a run that exits at once shows as up for the second after its start, as in C (svstat of a crash loop)', async () => {
-  const lines: string[][] = [];
-  for (const prog of [bin('supervise'), cbin('supervise')]) {
-    const dir = makeService(procs, '#!/bin/sh\necho x >> starts.log\nexit 3\n');
-    const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
-    await waitFor(() => readLog(dir, 'starts.log').length >= 2, `${prog}: restarted once`);
-    const seen: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      const r = await run(cbin('svstat'), ['svc'], { cwd: path.dirname(dir) });
-      seen.push(r.stdout.replace(/\(pid \d+\)/, '(pid P)').replace(/\d+ seconds/, 'S seconds'));
-      await new Promise((res) => setTimeout(res, 150));
+for (const [what, runText] of [['a run that exits at once', '#!/bin/sh\necho x >> starts.log\nexit 3\n'], ['a missing run', undefined]] as const) {
+  test(`${what} shows as up for the second after its start, as in C (svstat of a crash loop)`, async () => {
+    const lines: string[][] = [];
+    for (const prog of [bin('supervise'), cbin('supervise')]) {
+      const dir = makeService(procs, runText);
+      const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
+      await waitFor(() => (runText ? readLog(dir, 'starts.log').length : sup.stderr().split('\n').length - 1) >= 2, `${prog}: restarted once`);
+      const seen: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await run(cbin('svstat'), ['svc'], { cwd: path.dirname(dir) });
+        seen.push(r.stdout.replace(/\(pid \d+\)/, '(pid P)').replace(/\d+ seconds/, 'S seconds'));
+        await new Promise((res) => setTimeout(res, 150));
+      }
+      lines.push(seen);
+      assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+      if (!runText) assert.match(sup.stderr(), /^(supervise: fatal: unable to start svc\/run: file does not exist\n)+$/);
     }
-    lines.push(seen);
-    assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
-    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
-  }
-  for (const [i, seen] of lines.entries()) {
-    const up = seen.filter((l) => l === 'svc: up (pid P) S seconds\n').length;
-    assert.ok(up >= 6, `${i ? 'C' : 'ours'}: up in most samples: ${seen.join('')}`);
-  }
-});
+    for (const [i, seen] of lines.entries()) {
+      const up = seen.filter((l) => l === 'svc: up (pid P) S seconds\n').length;
+      assert.ok(up >= 6, `${i ? 'C' : 'ours'}: up in most samples: ${seen.join('')}`);
+    }
+  });
+}
