@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { EXIT_FAIL, EXIT_USAGE } from '../lib/errors';
 import { answerHelp } from '../lib/help';
+import { restoreComm } from '../lib/proctitle';
 
 const args = process.argv.slice(2);
 answerHelp('readproctitle', args, {
@@ -28,6 +29,7 @@ function show(): void {
   let text = window.toString('utf8');
   while (text.length > 0 && Buffer.byteLength(prefix + text) > capacity) text = text.slice(1);
   process.title = prefix + text;
+  restoreComm('readproctitle');
 }
 
 /** Shifts the non-NUL bytes of chunk into the end of the window. */

@@ -11,8 +11,17 @@ export function showAs(prog: string, args: readonly string[]): void {
   if (args.some((a) => a.includes('\uFFFD'))) return;
   try {
     process.title = [prog, ...args].join(' ');
+  } catch {
+    return; // a title Node refuses
+  }
+  restoreComm(prog);
+}
+
+/** After each change of process.title: the command name back to prog (Node sets it to the title's start). */
+export function restoreComm(prog: string): void {
+  try {
     fs.writeFileSync('/proc/self/comm', prog);
   } catch {
-    // no /proc, or a title Node refuses
+    // no /proc: cosmetic only
   }
 }

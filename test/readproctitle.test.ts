@@ -36,6 +36,7 @@ test('readproctitle: the last bytes of its input show in the process title, as w
     }, `${cmd}: the input in the title`);
     const ps = await run('ps', ['-o', 'args=', '-p', String(pid)]);
     assert.match(ps.stdout, /second line\n$/, 'ps shows it');
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'latin1'), 'readproctitle\n', 'command name (ps -o comm, pgrep -x) as the C one');
     shown.push(t.slice(t.indexOf('service errors: ')));
     child.stdin!.end();
     assert.equal(await exitOf(child), 0, 'exit 0 at EOF');
