@@ -141,6 +141,11 @@ test('multilog: a processor that fails is reported, retried after a pause, then 
   await compare(['s4096', '!if [ -e ../failed ]; then tr a-z A-Z; echo ok >&5; else touch ../failed; exit 1; fi', './d'], input);
 });
 
+test('multilog: a processor killed by a signal: the C two warnings (crashed, with its stale errno; failed), two pauses, a retry', async () => {
+  const input = regularLines(80, 100);
+  await compare(['s4096', '!if [ -e ../crashed ]; then tr a-z A-Z; else touch ../crashed; kill -9 $$; fi', './d'], input);
+});
+
 test('multilog: a 1 MB line, NUL and binary bytes', async () => {
   const big = Buffer.alloc(1 << 20, 0x62);
   big[10] = 0;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Diag, errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
-import { retry } from './pause';
+import { noteFailure, retry } from './pause';
 import { runProcessor } from './processor';
 import type { DirSpec } from './script';
 
@@ -66,8 +66,9 @@ export class LogDir {
   open(): void {
     try {
       fs.mkdirSync(this.dir, 0o700);
-    } catch {
+    } catch (e) {
       // exists, or the open below reports why not
+      noteFailure(e);
     }
     try {
       fs.closeSync(fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
@@ -86,6 +87,7 @@ export class LogDir {
       finished = (fs.statSync(this.file('current')).mode & 0o100) !== 0;
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/current`, e);
+      noteFailure(e);
     }
     if (!finished) this.recover();
     try {
@@ -140,6 +142,7 @@ export class LogDir {
   private purge(): void {
     for (;;) {
       const names = retry(`unable to read ${this.name}`, () => fs.readdirSync(this.dir));
+      noteFailure(undefined);
       const old = names.filter((n) => n.startsWith('@'));
       if (old.length < this.num) return;
       old.sort();

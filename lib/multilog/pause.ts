@@ -17,12 +17,29 @@ export function pauseAfter(what: string, err?: unknown): void {
   sleepSync(PAUSE_MS);
 }
 
+// The error of the C multilog's last failed system call, which one of its
+// warnings prints although it has nothing to do with it (see processor.ts):
+// a directory scan resets it ("no error").
+const NO_ERROR = new Error('no error');
+let stale: unknown = NO_ERROR;
+
+/** Notes err as the last failed call (undefined: a directory scan, which clears it). */
+export function noteFailure(err: unknown): void {
+  stale = err ?? NO_ERROR;
+}
+
+/** The last failed call's error, as the C multilog still holds it. */
+export function staleFailure(): unknown {
+  return stale;
+}
+
 /** Runs `step` until it succeeds, warning and pausing after each failure. */
 export function retry<T>(what: string, step: () => T): T {
   for (;;) {
     try {
       return step();
     } catch (e) {
+      noteFailure(e);
       pauseAfter(what, e);
     }
   }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Diag } from '../errors';
 import { spawnWithLimits } from '../limits';
-import { pauseAfter } from './pause';
+import { pauseAfter, staleFailure } from './pause';
 
 const diag: Diag = new Diag('multilog');
 
@@ -50,7 +50,9 @@ function attempt(processor: string, dir: string, name: string): boolean {
       return false;
     }
     if (result.signal) {
-      pauseAfter(`processor crashed in ${name}`);
+      // as the C multilog: the crash with a stale errno, then the failure, each with its pause
+      pauseAfter(`processor crashed in ${name}`, staleFailure());
+      pauseAfter(`processor failed in ${name}`);
       return false;
     }
     if (result.status !== 0) {
