@@ -32,7 +32,7 @@ if (!parsed.ok) {
   writeStderr(getoptMessage('softlimit', parsed));
   diag.usage(SOFTLIMIT_USAGE);
 }
-const limits = new Map<number, number>();
+const limits = new Map<number, number | bigint>();
 for (const { letter, value } of parsed.options) {
   const soft = parseLimit(value ?? '');
   if (soft === undefined) diag.usage(SOFTLIMIT_USAGE);

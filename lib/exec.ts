@@ -31,6 +31,8 @@ const F_DUPFD_CLOEXEC = 1030;
 export interface LimitChange {
   resource: number;
   limit: sys.RLimit;
+  /** The soft limit exactly, where a double cannot hold it (above 2^53). */
+  exactSoft?: bigint;
 }
 
 export interface Identity {
@@ -41,8 +43,8 @@ export interface Identity {
 export interface ExecOptions {
   /** Variables to set (Buffer or string value) or remove (null), applied to the environment. */
   env?: Map<string, Buffer | string | null>;
-  /** Soft limits the program sets itself (softlimit), applied over the recorded ones. */
-  limits?: Map<number, number>;
+  /** Soft limits the program sets itself (softlimit), applied over the recorded ones; bigint above 2^53. */
+  limits?: Map<number, number | bigint>;
   /** setgroups([gid]), setgid, setuid before exec (setuidgid). */
   identity?: Identity;
   /** A descriptor the child inherits (setlock's lock), given the number the C tool's open() would have got. */
@@ -215,18 +217,19 @@ function envValue(environ: Buffer[], name: string): Buffer | undefined {
 }
 
 /** The soft limits to set before exec: the recorded ones, then the program's own, clamped to the hard limits. */
-function planLimits(own?: Map<number, number>): { limits: LimitChange[]; undo: LimitChange[] } {
+function planLimits(own?: Map<number, number | bigint>): { limits: LimitChange[]; undo: LimitChange[] } {
   captureLimits();
-  const wanted = new Map<number, number>();
+  const wanted = new Map<number, number | bigint>();
   for (const { resource, limit } of limitsToRestore()) wanted.set(resource, limit.soft);
   if (own) for (const [resource, soft] of own) wanted.set(resource, soft);
   const limits: LimitChange[] = [];
   const undo: LimitChange[] = [];
   for (const [resource, soft] of wanted) {
     const now = sys.getrlimit(resource);
-    const want = Math.min(soft, now.hard);
-    if (want === now.soft) continue;
-    limits.push({ resource, limit: { soft: want, hard: now.hard } });
+    const exact = typeof soft === 'bigint' && (now.hard === Infinity || soft < BigInt(now.hard)) ? soft : undefined;
+    const want = Math.min(Number(soft), now.hard);
+    if (exact === undefined && want === now.soft) continue;
+    limits.push({ resource, limit: { soft: want, hard: now.hard }, exactSoft: exact });
     undo.push({ resource, limit: { soft: now.soft, hard: now.hard } });
   }
   return { limits, undo };
@@ -336,9 +339,10 @@ export function runExec(diag: Diag, p: PreparedExec): never {
       diag.fatal('unable to setuid', e);
     }
   }
-  for (const { resource, limit } of p.limits) {
+  for (const { resource, limit, exactSoft } of p.limits) {
     try {
-      sys.setrlimit(resource, limit);
+      if (exactSoft === undefined) sys.setrlimit(resource, limit);
+      else sys.setrlimitExact(resource, exactSoft, limit.hard);
     } catch {
       // a limit that cannot be set stays as it is
     }

@@ -22,20 +22,19 @@ const resources: Record<string, readonly number[]> = {
 };
 
 const ULONG = 1n << 64n;
-// the largest double below RLIM_INFINITY; bigger finite values mean "huge" anyway
-const MAX_FINITE = 2 ** 64 - 4096;
 
 /**
  * A value as the C tool reads it: `=` is the hard limit (Infinity here,
  * clamped later), otherwise decimal digits only (none means 0), wrapping
- * like an unsigned long; undefined if anything else follows.
+ * like an unsigned long; undefined if anything else follows. Values a
+ * double cannot hold exactly (above 2^53) come as a bigint.
  */
-export function parseLimit(value: string): number | undefined {
+export function parseLimit(value: string): number | bigint | undefined {
   if (value === '=') return Infinity;
   if (!/^[0-9]*$/.test(value)) return undefined;
   const n = BigInt(value || '0') % ULONG;
   if (n === ULONG - 1n) return Infinity;
-  return Math.min(Number(n), MAX_FINITE);
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? n : Number(n);
 }
 
 /** The resources an option letter sets. */

@@ -217,6 +217,11 @@ export function setrlimit(resource: number, limit: RLimit): void {
   check(load().setrlimit(resource, { rlim_cur: toRlim(limit.soft), rlim_max: toRlim(limit.hard) }), 'setrlimit');
 }
 
+/** setrlimit with the soft limit as an exact 64-bit value (a double holds only 53 bits). */
+export function setrlimitExact(resource: number, soft: bigint, hard: number): void {
+  check(load().setrlimit(resource, { rlim_cur: BigInt.asUintN(64, soft), rlim_max: toRlim(hard) }), 'setrlimit');
+}
+
 export interface Account {
   name: string;
   uid: number;

@@ -104,6 +104,9 @@ const cases: Record<string, Case[]> = {
     { args: ['-f', '', 'sh', '-c', 'ulimit -Sf'] },
     { args: ['-f', '18446744073709551615', 'sh', '-c', 'ulimit -Sf'] },
     { args: ['-f', '18446744073709551617', 'sh', '-c', 'ulimit -Sf'] },
+    // above 2^53: exact, not rounded to a double
+    { args: ['-f', '99999999999999999999', 'sh', '-c', 'ulimit -Sf'] },
+    { args: ['-c', '12345678901234567890', '-s', '9007199254740993', 'cat', '/proc/self/limits'] },
     { args: ['-a', '300000000', '-c', '1000', '-d', '200000000', '-f', '1000000', '-l', '4096', '-o', '100',
       '-p', '500', '-r', '100000', '-s', '4000000', '-t', '50', 'cat', '/proc/self/limits'] },
     { args: ['-m', '50000000', 'cat', '/proc/self/limits'] },
