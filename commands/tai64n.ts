@@ -10,7 +10,7 @@ answerHelp('tai64n', args, {
   description: 'Copies standard input to standard output, putting @ and a TAI64N label of the time each line began (and a space) in front of every line.',
 });
 const stamper = new Stamper();
-runFilter('tai64n', (b) => stamper.feed(b)).then(
+runFilter((b) => stamper.feed(b)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     writeStderr(`tai64n: fatal: ${String(e)}\n`);

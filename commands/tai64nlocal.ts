@@ -10,7 +10,7 @@ answerHelp('tai64nlocal', args, {
   description: 'Copies standard input to standard output, replacing a TAI64N label (@ and hex digits) at the start of a line by the local time it stands for, as YYYY-MM-DD HH:MM:SS.NNNNNNNNN. Honours TZ.',
 });
 const timer = new LocalTimer();
-runFilter('tai64nlocal', (b) => timer.feed(b)).then(
+runFilter((b) => timer.feed(b)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     writeStderr(`tai64nlocal: fatal: ${String(e)}\n`);

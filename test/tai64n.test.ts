@@ -122,3 +122,13 @@ test('tai64nlocal: a label whose year overflows (short, uppercase, bare @) kills
     assert.equal(ours.stderr, '');
   }
 });
+
+test('tai64n, tai64nlocal: unreadable input or unwritable output: exit 111 without a word, as the C tools', async () => {
+  for (const prog of ['tai64n', 'tai64nlocal']) {
+    for (const script of [`exec "$0" < /`, `echo a | "$0" > /dev/full`]) {
+      const [ours, theirs] = await Promise.all([run('/bin/sh', ['-c', script, bin(prog)]), run('/bin/sh', ['-c', script, cbin(prog)])]);
+      assert.deepEqual(theirs, { code: 111, signal: null, stdout: '', stderr: '' }, `C ${prog}: ${script}`);
+      assert.deepEqual(ours, theirs, `${prog}: ${script}`);
+    }
+  }
+});

@@ -1,6 +1,6 @@
 // Runs a line filter (tai64n, tai64nlocal) from stdin to stdout in blocks;
-// exits 111 with the C wording when input or output fails.
-import { Diag, errnoCode } from '../errors';
+// exits 111 when input or output fails, silently, as the C tools do.
+import { EXIT_FAIL, errnoCode } from '../errors';
 import { openInput } from './input';
 import { writeAll } from './output';
 
@@ -19,8 +19,7 @@ function dieOfSignal(sig: NodeJS.Signals): void {
   process.kill(process.pid, sig);
 }
 
-export async function runFilter(prog: string, feed: (block: Buffer) => Buffer): Promise<number> {
-  const diag: Diag = new Diag(prog);
+export async function runFilter(feed: (block: Buffer) => Buffer): Promise<number> {
   const input = openInput(false);
   process.on('SIGUSR1', () => undefined);
   for (;;) {
@@ -29,7 +28,7 @@ export async function runFilter(prog: string, feed: (block: Buffer) => Buffer): 
       block = await input.read();
     } catch (e) {
       input.restoreBlocking();
-      diag.fatal('unable to read input', e);
+      process.exit(EXIT_FAIL);
     }
     if (block === null) break;
     if (block === 'interrupted') continue;
@@ -46,7 +45,7 @@ export async function runFilter(prog: string, feed: (block: Buffer) => Buffer): 
     } catch (e) {
       input.restoreBlocking();
       if (errnoCode(e) === 'EPIPE') dieOfSignal('SIGPIPE');
-      diag.fatal('unable to write output', e);
+      process.exit(EXIT_FAIL);
     }
   }
   input.restoreBlocking();
