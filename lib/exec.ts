@@ -167,9 +167,10 @@ function rawEnviron(): Environ {
   return { entries: noPwd ? entries.filter((e) => !startsWith(e, 'PWD=')) : entries, ignored, inherited };
 }
 
-/** The descriptors above 2 the launcher recorded as inherited. */
-export function launcherFds(): number[] {
-  return rawEnviron().inherited;
+/** What the launcher recorded that Node undid: descriptors above 2 inherited, signals ignored. */
+export function launcherRecord(): { fds: number[]; ignored: number[] } {
+  const { inherited, ignored } = rawEnviron();
+  return { fds: inherited, ignored };
 }
 
 function entryName(entry: Buffer): string {

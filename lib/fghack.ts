@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
-import { launcherFds, searchPath } from './exec';
+import { launcherRecord, searchPath } from './exec';
 import { spawnWithLimits } from './limits';
 import * as sys from './sys';
 
@@ -107,11 +107,16 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
     diag.fatal('unable to create pipe', e);
   }
   const [readEnd, writeEnd] = fds;
-  const argv = [file, ...args.slice(1)];
+  const record = launcherRecord();
+  // signals ignored by our caller stay ignored in the child, as through the
+  // C fghack's fork and exec (Node's spawn resets them): through sh's trap
+  const argv = record.ignored.length
+    ? ['/bin/sh', '-c', `trap '' ${record.ignored.join(' ')}; exec "$@"`, 'sh', file, ...args.slice(1)]
+    : [file, ...args.slice(1)];
   const child = spawnWithLimits(argv, (finalArgv) =>
     spawn(finalArgv[0], finalArgv.slice(1), {
-      stdio: ['inherit', 'inherit', 'inherit', ...childFds(writeEnd, launcherFds())],
-      argv0: finalArgv === argv ? prog : finalArgv[0],
+      stdio: ['inherit', 'inherit', 'inherit', ...childFds(writeEnd, record.fds)],
+      argv0: finalArgv === argv && !record.ignored.length ? prog : finalArgv[0],
     }),
   );
   const exited = new Promise<number>((resolve) => {

@@ -185,3 +185,10 @@ test('descriptors above 2 the launcher recorded reach the child (Node makes 3-15
   // fghack: the 31 copies of its pipe go around them, up to 35
   assert.deepEqual(await bundle('fghack', []), { code: 0, out: `3 ${env}\n4 pipe\n5 ${env}\n34 pipe\n` });
 });
+
+test('fghack: signals its caller ignored stay ignored in the child, as through the C fghack', async () => {
+  const probe = `trap '' HUP INT USR1; exec "$0" grep ^SigIgn: /proc/self/status`;
+  const [ours, theirs] = await Promise.all([sh(probe.replace('"$0"', B('fghack'))), sh(probe.replace('"$0"', q(cbin('fghack'))))]);
+  assert.equal(theirs.stdout, 'SigIgn:\t0000000000000203\n', theirs.stderr);
+  assert.deepEqual(ours, theirs);
+});
