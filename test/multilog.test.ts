@@ -134,6 +134,14 @@ test('multilog: processor output, state and modes', async () => {
   const input = mixedInput(5, 300, true);
   await compare(['s4096', 'n4', '!tr a-z A-Z; cat <&4; echo state >&5', './d'], input);
   await compare(['t', 's5000', '!wc -c; pwd | sed "s|.*/||"; readlink /proc/$$/fd/0 | sed "s|.*/||"; ls /proc/$$/fd', './d'], input);
+  await compare(['s4096', '!echo "$0"; tr "\\0" " " < /proc/$$/cmdline', './d'], input);
+});
+
+test('multilog: signals its caller ignored stay ignored in the processor, as with the C multilog', async () => {
+  const script = `trap '' INT QUIT; seq 1 1500 | "$0" s4096 '!grep ^SigIgn: /proc/self/status' ./d; cat d/@* | sort -u`;
+  const [ours, theirs] = await Promise.all([bin('multilog'), cbin('multilog')].map((m) => run('/bin/sh', ['-c', script, m], { cwd: procs.tmpdir('ml-ign-') })));
+  assert.equal(theirs.stdout, 'SigIgn:\t0000000000000006\n', theirs.stderr);
+  assert.deepEqual(ours, theirs);
 });
 
 test('multilog: a processor that fails is reported, retried after a pause, then its output kept', async () => {

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Diag } from '../errors';
+import { launcherRecord } from '../exec';
 import { spawnWithLimits } from '../limits';
 import { pauseAfter, staleFailure } from './pause';
 
@@ -31,6 +32,16 @@ function openAll(dir: string, name: string): number[] | undefined {
   return fds;
 }
 
+/**
+ * The script sh runs: the processor, after ignoring again the signals
+ * multilog's caller ignored (the C multilog's fork and exec keep them
+ * ignored; Node's spawn resets them).
+ */
+function processorScript(processor: string): string {
+  const { ignored } = launcherRecord();
+  return ignored.length ? `trap '' ${ignored.join(' ')}\n${processor}` : processor;
+}
+
 /** One attempt; true when the processor exited 0. */
 function attempt(processor: string, dir: string, name: string): boolean {
   const fds = openAll(dir, name);
@@ -40,8 +51,10 @@ function attempt(processor: string, dir: string, name: string): boolean {
   }
   const [previous, processed, state, newstate] = fds;
   try {
-    const result = spawnWithLimits(['/bin/sh', '-c', processor], (argv) =>
-      spawnSync(argv[0], argv.slice(1), {
+    const argv = ['/bin/sh', '-c', processorScript(processor)];
+    const result = spawnWithLimits(argv, (final) =>
+      spawnSync(final[0], final.slice(1), {
+        argv0: final === argv ? 'sh' : final[0],
         cwd: dir,
         stdio: [previous, processed, 'inherit', 'ignore', state, newstate],
       }));
