@@ -5,6 +5,7 @@
 import { spawn, ChildProcess, StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, errnoCode } from './errors';
+import { keepIgnored } from './keep-ignored';
 import { spawnWithLimits } from './limits';
 import { isSupervised } from './service';
 import * as sys from './sys';
@@ -256,7 +257,7 @@ export class Scanner {
     else stdio = [pipe ? pipe[0] : 'inherit', 'inherit', 'inherit'];
     let child: ChildProcess;
     try {
-      child = spawnWithLimits(argv, (a) => spawn(a[0], a.slice(1), { cwd: kind === 'main' ? undefined : s.name, stdio }));
+      child = spawnWithLimits(keepIgnored(argv), (a) => spawn(a[0], a.slice(1), { cwd: kind === 'main' ? undefined : s.name, stdio }));
     } catch (e) {
       this.warn(`unable to fork for ${label}`, e);
       return;

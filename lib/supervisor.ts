@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { reason } from './errors';
+import { keepIgnored } from './keep-ignored';
 import { spawnWithLimits } from './limits';
 import { Want } from './status';
 import { format, now, Tai64n } from './tai64';
@@ -255,9 +256,10 @@ export class Supervisor {
     this.paused = false;
     let child: ChildProcess;
     try {
-      child = spawnWithLimits(['./run'], (argv) => {
+      child = spawnWithLimits(keepIgnored(['./run']), (argv) => {
         // A shell prefix restores limits Node cannot lower on itself
-        // (lib/limits.ts): ./run's own errors must still be ours to report.
+        // (lib/limits.ts) or ignored signals (lib/keep-ignored.ts): ./run's
+        // own errors must still be ours to report.
         if (argv[0] !== './run') checkExecutable(this.dir);
         checkFormat(this.dir);
         return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: 'inherit' });

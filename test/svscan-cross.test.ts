@@ -114,3 +114,36 @@ test('a warning is printed once per 5-second scan, as by the C svscan, however o
   assert.ok(counts[1] >= 1 && counts[1] <= 2, `C: ${counts[1]}`);
   assert.ok(counts[0] >= 1 && counts[0] <= 2, `ours: ${counts[0]} warnings in 7 s (C: ${counts[1]})`);
 });
+
+test('signals ignored by the caller of svscan stay ignored in supervise and in the services, as with the C tools', async () => {
+  const masks: string[] = [];
+  for (const side of ['ours', 'c'] as const) {
+    const r = procs.tmpdir('dtn-cross-');
+    roots.push(r);
+    const scan = path.join(r, 'service');
+    const rec = '#!/bin/sh\ngrep SigIgn /proc/$$/status > sigign\nexec sleep 1000\n';
+    makeService(path.join(scan, 'a'), rec, rec);
+    const t = startSvscan(procs, scan, r, {
+      cmd: '/bin/sh',
+      args: ['-c', `trap '' HUP USR2; exec svscan "$0"`, scan],
+      PATH: pathFor(side),
+    });
+    const read = (f: string): string => {
+      try {
+        return fs.readFileSync(f, 'latin1');
+      } catch {
+        return '';
+      }
+    };
+    const main = await waitFor(() => read(path.join(scan, 'a', 'sigign')), `${side}: service started`);
+    const log = await waitFor(() => read(path.join(scan, 'a', 'log', 'sigign')), `${side}: log started`);
+    assert.equal(main, log, side);
+    masks.push(main);
+    process.kill(t.pid, 'SIGKILL');
+    await exitOf(t.child);
+    killUnder([r]);
+  }
+  assert.equal(masks[0], masks[1]);
+  // HUP (1) and USR2 (12)
+  assert.equal(masks[1], 'SigIgn:\t0000000000000801\n');
+});

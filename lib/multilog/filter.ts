@@ -4,13 +4,6 @@ import { EXIT_FAIL, errnoCode } from '../errors';
 import { openInput } from './input';
 import { writeAll } from './output';
 
-/** Thrown by a filter's feed where the C tool dies of a signal: the block's output is lost with it. */
-export class DieOfSignal extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`killed by ${signal}`);
-  }
-}
-
 /** Dies of sig with its default action, as the C filters do (SIGPIPE: a reader that went away). */
 function dieOfSignal(sig: NodeJS.Signals): void {
   const noop = (): void => undefined;
@@ -32,14 +25,7 @@ export async function runFilter(feed: (block: Buffer) => Buffer): Promise<number
     }
     if (block === null) break;
     if (block === 'interrupted') continue;
-    let out: Buffer;
-    try {
-      out = feed(block);
-    } catch (e) {
-      input.restoreBlocking();
-      if (e instanceof DieOfSignal) dieOfSignal(e.signal);
-      throw e;
-    }
+    const out = feed(block);
     try {
       await writeAll(1, out);
     } catch (e) {

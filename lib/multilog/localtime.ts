@@ -5,13 +5,15 @@
 // a label cut off by the end of input is dropped.
 //
 // Far labels are rendered as glibc's localtime() and the C tool's printing
-// of the year do it (the year as a C int, printed as an unsigned long), and
-// a label whose year does not fit an int crashes the C tool (localtime()
-// returns NULL): tai64nlocal then dies of SIGSEGV too, losing the output
-// of the block being read, as the C tool loses its unflushed output.
-import { DieOfSignal } from './filter';
+// of the year do it (the year as a C int, printed as an unsigned long). A
+// label whose year does not fit an int (a bare `@`, too few digits,
+// uppercase hex) crashes the C tool, which then loses its unflushed output;
+// such a line is passed through unchanged here, as SPEC.md says of lines
+// that hold no label.
 
 const AT = 0x40;
+const AT_BUFFER = Buffer.from('@');
+const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
 const TAI_OFFSET = 2n ** 62n + 10n;
 // what Date can represent, less room for a zone offset
@@ -48,6 +50,8 @@ export class LocalTimer {
   private lo = 0; // bits 0..31 (nanoseconds)
   private lastSec: bigint | undefined;
   private lastText = '';
+  /** Digits of a label begun in an earlier block. */
+  private carry = EMPTY;
 
   constructor(private readonly fixedOffset: number | undefined = posixFixedOffset(process.env.TZ)) {}
 
@@ -57,8 +61,8 @@ export class LocalTimer {
     this.lo = ((this.lo << 4) | d) >>> 0;
   }
 
-  /** `YYYY-MM-DD HH:MM:SS` of unix as localtime() gives it and the C tool prints it. */
-  private secondsText(unix: bigint): string {
+  /** `YYYY-MM-DD HH:MM:SS` of unix as localtime() gives it and the C tool prints it; undefined past a C int's years. */
+  private secondsText(unix: bigint): string | undefined {
     if (unix === this.lastSec) return this.lastText;
     // bring unix into Date's range by whole 400-year cycles
     let cycles = 0n;
@@ -75,27 +79,33 @@ export class LocalTimer {
       [y, mo, da, h, mi, s] = [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
     }
     const year = BigInt(y) + cycles * CYCLE_YEARS;
-    if (year - 1900n < INT_MIN || year - 1900n > INT_MAX) throw new DieOfSignal('SIGSEGV');
+    if (year - 1900n < INT_MIN || year - 1900n > INT_MAX) return undefined;
     const printed = BigInt.asUintN(64, BigInt.asIntN(32, year));
     this.lastSec = unix;
     this.lastText = `${printed}-${pad(mo, 2)}-${pad(da, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`;
     return this.lastText;
   }
 
-  /** The label in the register as local time. */
-  private render(): string {
+  /** The label in the register as local time; undefined where it has no date. */
+  private render(): string | undefined {
     const secs = (BigInt(this.hi) << 32n) | BigInt(this.mid);
-    return `${this.secondsText(BigInt.asIntN(64, secs - TAI_OFFSET))}.${pad(this.lo, 9)}`;
+    const text = this.secondsText(BigInt.asIntN(64, secs - TAI_OFFSET));
+    return text === undefined ? undefined : `${text}.${pad(this.lo, 9)}`;
   }
 
-  private labelText(): Buffer {
-    return Buffer.from(this.render(), 'latin1');
+  /** The label's replacement, or the label as it was (digits from earlier blocks in `carry`). */
+  private labelText(block: Buffer, start: number, end: number): Buffer {
+    const text = this.render();
+    const out = text === undefined ? Buffer.concat([AT_BUFFER, this.carry, block.subarray(start, end)]) : Buffer.from(text, 'latin1');
+    this.carry = EMPTY;
+    return out;
   }
 
   feed(block: Buffer): Buffer {
     const parts: Buffer[] = [];
     let pos = 0;
     let copyFrom = 0;
+    let labelStart = 0; // where the digits of the current label start in this block
     while (pos < block.length) {
       if (this.state === 'start') {
         if (block[pos] === AT) {
@@ -103,6 +113,7 @@ export class LocalTimer {
           this.hi = this.mid = this.lo = 0;
           if (pos > copyFrom) parts.push(block.subarray(copyFrom, pos));
           pos++;
+          labelStart = pos;
           copyFrom = pos;
           continue;
         }
@@ -116,7 +127,7 @@ export class LocalTimer {
           copyFrom = pos;
           continue;
         }
-        parts.push(this.labelText());
+        parts.push(this.labelText(block, labelStart, pos));
         this.state = 'copy';
         copyFrom = pos;
       }
@@ -128,7 +139,8 @@ export class LocalTimer {
       pos = nl + 1;
       this.state = 'start';
     }
-    if (this.state !== 'label' && pos > copyFrom) parts.push(block.subarray(copyFrom, pos));
+    if (this.state === 'label') this.carry = Buffer.concat([this.carry, block.subarray(labelStart)]);
+    else if (pos > copyFrom) parts.push(block.subarray(copyFrom, pos));
     return Buffer.concat(parts);
   }
 }
