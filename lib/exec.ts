@@ -20,6 +20,9 @@ const CA_ENV = 'DAEMONTOOLS_NODE_CA';
 /** Set by the launcher when PWD was not in its environment (its sh added it). */
 const NOPWD_ENV = 'DAEMONTOOLS_NODE_NOPWD';
 const CA_REAL = 'NODE_EXTRA_CA_CERTS';
+/** NODE_OPTIONS, handed over the same way. */
+const OPTIONS_ENV = 'DAEMONTOOLS_NODE_OPTIONS';
+const OPTIONS_REAL = 'NODE_OPTIONS';
 const DEFAULT_PATH = '/bin:/usr/bin';
 const EQ = 0x3d;
 const EPERM = 1;
@@ -160,6 +163,8 @@ function rawEnviron(): Environ {
       inherited = inheritedFds(record);
     } else if (startsWith(e, `${CA_ENV}=`)) {
       entries.push(Buffer.concat([Buffer.from(`${CA_REAL}=`), e.subarray(CA_ENV.length + 1)]));
+    } else if (startsWith(e, `${OPTIONS_ENV}=`)) {
+      entries.push(Buffer.concat([Buffer.from(`${OPTIONS_REAL}=`), e.subarray(OPTIONS_ENV.length + 1)]));
     } else {
       entries.push(e);
     }

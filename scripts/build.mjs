@@ -64,13 +64,16 @@ function writeLauncher(name, bindir, script) {
 }
 
 // First statement of every program: the launcher moved NODE_EXTRA_CA_CERTS
-// out of Node's way, and its sh added PWD (see launcher.sh); children must
+// and NODE_OPTIONS out of Node's way, and its sh added PWD (see launcher.sh); children must
 // get the environment as it was.
 // ("use strict" first: the bundles are strict, and a banner before esbuild's
 // own directive would turn that into a plain string.)
 const restoreCa = '"use strict";\nif (process.env.DAEMONTOOLS_NODE_CA !== undefined) {'
   + ' process.env.NODE_EXTRA_CA_CERTS = process.env.DAEMONTOOLS_NODE_CA;'
   + ' delete process.env.DAEMONTOOLS_NODE_CA; }\n'
+  + 'if (process.env.DAEMONTOOLS_NODE_OPTIONS !== undefined) {'
+  + ' process.env.NODE_OPTIONS = process.env.DAEMONTOOLS_NODE_OPTIONS;'
+  + ' delete process.env.DAEMONTOOLS_NODE_OPTIONS; }\n'
   + 'if (process.env.DAEMONTOOLS_NODE_NOPWD !== undefined) {'
   + ' delete process.env.PWD; delete process.env.DAEMONTOOLS_NODE_NOPWD; }';
 

@@ -18,6 +18,18 @@ done </proc/$$/limits; } 2>/dev/null
 { while IFS= read -r daemontools_node_l; do
   case $daemontools_node_l in SigIgn:*) DAEMONTOOLS_NODE_LIMITS="$DAEMONTOOLS_NODE_LIMITS$daemontools_node_l;"; break;; esac
 done </proc/$$/status; } 2>/dev/null
+# Descriptors above 2 we were given (the shell's own are close-on-exec):
+# Node marks descriptors 0-15 close-on-exec at start; the chain-loaders and
+# fghack give them back to their child (lib/exec.ts, Fds:).
+daemontools_node_f=
+for daemontools_node_l in /proc/$$/fd/*; do
+  case ${daemontools_node_l##*/} in 0|1|2) continue;; esac
+  { read -r daemontools_node_x; read -r daemontools_node_x; } 2>/dev/null <"/proc/$$/fdinfo/${daemontools_node_l##*/}" || continue
+  case $daemontools_node_x in *[2367][0-7][0-7][0-7][0-7][0-7][0-7]) continue;; esac
+  daemontools_node_f="$daemontools_node_f ${daemontools_node_l##*/}"
+done
+DAEMONTOOLS_NODE_LIMITS="${DAEMONTOOLS_NODE_LIMITS}Fds:$daemontools_node_f;"
+unset daemontools_node_f daemontools_node_x
 #@end
 #@limits
 unset daemontools_node_l
@@ -42,6 +54,15 @@ if [ -n "${NODE_EXTRA_CA_CERTS+set}" ]; then
   DAEMONTOOLS_NODE_CA=$NODE_EXTRA_CA_CERTS
   export DAEMONTOOLS_NODE_CA
   unset NODE_EXTRA_CA_CERTS
+fi
+# NODE_OPTIONS is meant for the user's own Node programs: here a bad one
+# would keep every program of the suite from starting (the C tools don't
+# care), and `--inspect` would open a debugger in a root supervise. It is
+# handed over the same way.
+if [ -n "${NODE_OPTIONS+set}" ]; then
+  DAEMONTOOLS_NODE_OPTIONS=$NODE_OPTIONS
+  export DAEMONTOOLS_NODE_OPTIONS
+  unset NODE_OPTIONS
 fi
 #@nopwd
 # sh exports PWD even when its environment had none: note that it was

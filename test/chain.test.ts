@@ -192,3 +192,21 @@ test('fghack: signals its caller ignored stay ignored in the child, as through t
   assert.equal(theirs.stdout, 'SigIgn:\t0000000000000203\n', theirs.stderr);
   assert.deepEqual(ours, theirs);
 });
+
+test('descriptors above 2 given to a chain-loader reach the program it execs, as through the C tools', async () => {
+  const script = 'exec 7</dev/null 9>/dev/null; exec "$0" "$@"';
+  const list = 'ls /proc/$$/fd | sort -n | tr "\\n" " "';
+  const ours = await run('/bin/sh', ['-c', script, bin('pgrphack'), 'sh', '-c', list]);
+  const theirs = await run('/bin/sh', ['-c', script, cbin('pgrphack'), 'sh', '-c', list]);
+  assert.equal(ours.code, 0, ours.stderr);
+  assert.match(theirs.stdout, /\b7 9\b/);
+  assert.equal(ours.stdout, theirs.stdout);
+});
+
+test('NODE_OPTIONS in the environment neither stops the tools nor changes what the child gets', async () => {
+  const env = { ...process.env, NODE_OPTIONS: '--no-such-node-option' };
+  const ours = await run(bin('envuidgid'), ['nobody', 'sh', '-c', 'echo "$NODE_OPTIONS $UID"'], { env });
+  const theirs = await run(cbin('envuidgid'), ['nobody', 'sh', '-c', 'echo "$NODE_OPTIONS $UID"'], { env });
+  assert.deepEqual(ours, theirs);
+  assert.equal(ours.stdout, '--no-such-node-option 65534\n');
+});
