@@ -2,10 +2,10 @@
 // caller chdirs into the scanned directory first) and keeps one `supervise`
 // process per service, plus one per log service, each connected to its
 // service by a pipe that lives as long as the service is known.
-import { spawn, ChildProcess, StdioOptions } from 'node:child_process';
+import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, errnoCode } from './errors';
-import { keepIgnored } from './keep-ignored';
+import { keepIgnored, withInherited } from './pass-on';
 import { spawnWithLimits } from './limits';
 import { isSupervised } from './service';
 import * as sys from './sys';
@@ -252,9 +252,9 @@ export class Scanner {
     const label = s.label(kind);
     const argv = [this.supervise, kind === 'main' ? s.name : 'log'];
     const pipe = s.pipe;
-    let stdio: StdioOptions;
-    if (kind === 'main') stdio = ['inherit', pipe ? pipe[1] : 'inherit', 'inherit'];
-    else stdio = [pipe ? pipe[0] : 'inherit', 'inherit', 'inherit'];
+    const stdio = withInherited(kind === 'main'
+      ? ['inherit', pipe ? pipe[1] : 'inherit', 'inherit']
+      : [pipe ? pipe[0] : 'inherit', 'inherit', 'inherit']);
     let child: ChildProcess;
     try {
       child = spawnWithLimits(keepIgnored(argv), (a) => spawn(a[0], a.slice(1), { cwd: kind === 'main' ? undefined : s.name, stdio }));

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { reason } from './errors';
-import { keepIgnored } from './keep-ignored';
+import { keepIgnored, withInherited } from './pass-on';
 import { spawnWithLimits } from './limits';
 import { Want } from './status';
 import { format, now, Tai64n } from './tai64';
@@ -258,11 +258,11 @@ export class Supervisor {
     try {
       child = spawnWithLimits(keepIgnored(['./run']), (argv) => {
         // A shell prefix restores limits Node cannot lower on itself
-        // (lib/limits.ts) or ignored signals (lib/keep-ignored.ts): ./run's
+        // (lib/limits.ts) or ignored signals (lib/pass-on.ts): ./run's
         // own errors must still be ours to report.
         if (argv[0] !== './run') checkExecutable(this.dir);
         checkFormat(this.dir);
-        return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: 'inherit' });
+        return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: withInherited(['inherit', 'inherit', 'inherit']) });
       });
     } catch (e) {
       this.startFailed(e);

@@ -143,3 +143,26 @@ for (const [what, runText] of [['a run that exits at once', '#!/bin/sh\necho x >
     }
   });
 }
+
+test('descriptors and ignored signals supervise was given reach ./run, as through the C supervise', async () => {
+  const seen: string[] = [];
+  for (const prog of [bin('supervise'), cbin('supervise')]) {
+    const dir = makeService(procs, '#!/bin/sh\n{ grep SigIgn /proc/$$/status; readlink /proc/$$/fd/7 /proc/$$/fd/8; } > seen.tmp\nmv seen.tmp seen\nexec sleep 1000\n');
+    const sup = startSupervise(procs, dir, {
+      prog: '/bin/sh',
+      args: ['-c', `trap '' HUP; exec "$0" "$1" 7</dev/null 8<"$1/run"`, prog, dir],
+    });
+    const text = await waitFor(() => {
+      try {
+        return fs.readFileSync(path.join(dir, 'seen'), 'latin1');
+      } catch {
+        return '';
+      }
+    }, `${prog}: run started`);
+    seen.push(text.replace(dir, 'DIR'));
+    assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+  }
+  assert.equal(seen[0], seen[1]);
+  assert.equal(seen[1], 'SigIgn:\t0000000000000001\n/dev/null\nDIR/run\n');
+});
