@@ -4,6 +4,13 @@ import { spawn, ChildProcess, SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { resetReservedSignals } from '../lib/sys';
+
+// GNU make (`make test`) leaves glibc's signals 32 and 33 ignored in what it
+// starts, and libuv's spawn resets only 1-31: every program a test starts,
+// ours and the C ones alike, would inherit them. Tests start from what a
+// shell gives.
+resetReservedSignals();
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin');
