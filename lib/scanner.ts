@@ -82,7 +82,7 @@ class Service {
  * sees them (fs.readdirSync sorts): of two names for one service, the
  * first in this order names its supervise.
  */
-function readdirInOrder(dir: string): string[] {
+export function readdirInOrder(dir: string): string[] {
   const d = fs.opendirSync(dir, { bufferSize: 128 });
   const names: string[] = [];
   try {

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { cbin } from './helpers';
 import { Diag, EXIT_FAIL, EXIT_USAGE, SysError, errnoCode, reason, writeStderr } from '../lib/errors';
 
 // This file doubles as the child that exercises Diag's exits (see the last tests).
@@ -45,6 +44,9 @@ test('errno wording: the SPEC table', () => {
 
 test('errno wording: every phrase is one the C daemontools carries', () => {
   // the C tools embed the whole errno table of their library; each of our phrases must be in it
+  // (not through helpers.ts: this file's child closes fd 2, and with koffi
+  // loaded, as helpers.ts loads it, Node's exit then hangs)
+  const cbin = (name: string): string => `/usr/bin/${name}`;
   const text = fs.readFileSync(cbin('svstat')).toString('latin1') + fs.readFileSync(cbin('supervise')).toString('latin1');
   for (const [code, phrase] of Object.entries(SPEC)) assert.ok(text.includes(`\0${phrase}\0`), `${code}: "${phrase}"`);
 });

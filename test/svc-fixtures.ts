@@ -1,6 +1,7 @@
 // Service directories for the svc / svstat / svok tests: real ones run by a
 // supervise (the C one or ours), and fake ones where the test itself holds
 // supervise/ok open and writes any status record it likes.
+import { after } from 'node:test';
 import { ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -189,4 +190,25 @@ export function runBytes(prog: string, printfArgs: string[], cwd: string): Promi
 /** A directory name from raw bytes (latin1 string), made under parent. */
 export function bytePath(parent: string, latin1Name: string): Buffer {
   return Buffer.concat([Buffer.from(parent + '/'), Buffer.from(latin1Name, 'latin1')]);
+}
+
+/**
+ * The processes and fake supervises of one test file, cleaned up after it:
+ * `const { procs, fake } = fixtures();` at the top of the file.
+ */
+export function fixtures(): { procs: Procs; fake: (dir: string, status?: Buffer) => FakeSupervise } {
+  const procs = new Procs();
+  const fakes: FakeSupervise[] = [];
+  after(async () => {
+    for (const f of fakes) f.close();
+    await procs.cleanup();
+  });
+  return {
+    procs,
+    fake(dir: string, status?: Buffer): FakeSupervise {
+      const f = new FakeSupervise(dir, status);
+      fakes.push(f);
+      return f;
+    },
+  };
 }

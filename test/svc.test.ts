@@ -1,29 +1,31 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, RunResult, alive, bin, cbin, run, waitFor } from './helpers';
+import { RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  FakeSupervise, makeService, mkfifo, outcome, procState, rawStatus, runAsNobody, runBytes, bytePath, signalLog, startSupervise, statusPid, waitDown, waitUp,
+  makeService, mkfifo, outcome, procState, rawStatus, runAsNobody, runBytes, bytePath, signalLog, startSupervise, statusPid, waitDown, waitUp,
+  FakeSupervise, fixtures,
 } from './svc-fixtures';
 
-const procs = new Procs();
-const fakes: FakeSupervise[] = [];
-after(async () => {
-  for (const f of fakes) f.close();
-  await procs.cleanup();
-});
-
-function fake(dir: string): FakeSupervise {
-  const f = new FakeSupervise(dir);
-  fakes.push(f);
-  return f;
-}
+const { procs, fake } = fixtures();
 
 const svc = bin('svc');
 const csvc = cbin('svc');
 const USAGE = 'svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n';
+
+/** Runs our svc and the C svc with each argument list: same output, exit code and bytes received by f. */
+async function sameAsC(f: FakeSupervise, cases: string[][]): Promise<void> {
+  for (const args of cases) {
+    const ours = await run(svc, args);
+    const sentByOurs = f.drainControl();
+    const theirs = await run(csvc, args);
+    const sentByTheirs = f.drainControl();
+    assert.deepEqual(outcome(ours), outcome(theirs), `svc ${args.join(' ')}`);
+    assert.equal(sentByOurs, sentByTheirs, `bytes of svc ${args.join(' ')}`);
+  }
+}
 
 describe('svc against the C svc', () => {
   test('the bytes sent: order given, each letter once, options end at -- or the first dir', async () => {
@@ -33,15 +35,7 @@ describe('svc against the C svc', () => {
     const f = fake(dir);
     const cases: string[][] = [['-uduxh'], ['-u', '-d'], ['-ddu'], ['-uxu'], ['-udopchaitkx'], ['-kkk', '-t'], ['--x'], ['-u', '--x'],
       ['-p', '--', '-c'], ['-h']];
-    for (const opts of cases) {
-      const args = [...opts, dir];
-      const ours = await run(svc, args);
-      const sentByOurs = f.drainControl();
-      const theirs = await run(csvc, args);
-      const sentByTheirs = f.drainControl();
-      assert.deepEqual(outcome(ours), outcome(theirs), `svc ${args.join(' ')}`);
-      assert.equal(sentByOurs, sentByTheirs, `bytes of svc ${args.join(' ')}`);
-    }
+    await sameAsC(f, cases.map((opts) => [...opts, dir]));
     const r = await run(svc, ['-uduxh', dir]);
     assert.deepEqual(outcome(r), { code: 0, stdout: '', stderr: '' });
     assert.equal(f.drainControl(), 'udxh');
@@ -82,14 +76,7 @@ describe('svc against the C svc', () => {
       ['-u', path.join(root, 'missing'), good], ['-d', file, good], ['-t', nosup, good], ['-k', notRunning, good],
       ['-h', controlDir, good], ['-a', '', '-', good], ['-u', '--', '-d', good], ['-u', `${file}/x`, good], ['-ud', controlFile],
     ];
-    for (const args of cases) {
-      const ours = await run(svc, args);
-      const sentByOurs = f.drainControl();
-      const theirs = await run(csvc, args);
-      const sentByTheirs = f.drainControl();
-      assert.deepEqual(outcome(ours), outcome(theirs), `svc ${args.join(' ')}`);
-      assert.equal(sentByOurs, sentByTheirs, `bytes of svc ${args.join(' ')}`);
-    }
+    await sameAsC(f, cases);
     assert.equal(fs.readFileSync(path.join(controlFile, 'supervise/control'), 'latin1'), 'ud', 'a regular file gets the bytes (at offset 0), in C too');
     const r = await run(svc, ['-u', nosup, notRunning, controlDir, good]);
     assert.deepEqual(outcome(r), {

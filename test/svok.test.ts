@@ -1,24 +1,20 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, bin, cbin, run } from './helpers';
+import { bin, cbin, run } from './helpers';
 import {
-  FakeSupervise, TRAP_RUN, bytePath, makeService, mkfifo, outcome, runBytes, startSupervise, waitUp,
+  TRAP_RUN, bytePath, makeService, mkfifo, outcome, runBytes, startSupervise, waitUp,
+  fixtures,
 } from './svc-fixtures';
 
-const procs = new Procs();
-const fakes: FakeSupervise[] = [];
-after(async () => {
-  for (const f of fakes) f.close();
-  await procs.cleanup();
-});
+const { procs, fake } = fixtures();
 
 test('svok: same exit code, stdout and stderr as the C svok in every case', async () => {
   const root = procs.tmpdir();
   const running = path.join(root, 'running');
   fs.mkdirSync(running);
-  fakes.push(new FakeSupervise(running));
+  fake(running);
   const file = path.join(root, 'file');
   fs.writeFileSync(file, '');
   const nosup = path.join(root, 'nosup');
@@ -52,7 +48,7 @@ test('svok: names that are not UTF-8 are used and printed as the bytes given', a
   const root = procs.tmpdir();
   const good = path.join(root, 'good');
   fs.mkdirSync(good);
-  fakes.push(new FakeSupervise(good));
+  fake(good);
   fs.renameSync(good, bytePath(root, 'bad\xff'));
   for (const [args, code] of [[['bad\\377'], 0], [['missing\\376'], 111]] as const) {
     const ours = await runBytes(bin('svok'), [...args], root);

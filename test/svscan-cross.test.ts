@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
 import { CATLOG, COUNTER, SLEEPER, exitOf, killUnder, makeService, pathFor, startSvscan, superviseChildren, waitUp } from './svscan-util';
+import { readdirInOrder } from '../lib/scanner';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -57,17 +58,6 @@ function psLines(pid: number, root: string): string[] {
   }).sort();
 }
 
-/** The entries of dir in readdir(3) order (fs.readdirSync sorts them). */
-function rawOrder(dir: string): string[] {
-  const d = fs.opendirSync(dir);
-  const names: string[] = [];
-  try {
-    for (let e = d.readSync(); e; e = d.readSync()) names.push(e.name);
-  } finally {
-    d.closeSync();
-  }
-  return names;
-}
 
 test('ps shows our svscan and supervise as the C ones; two names for one service: the first in readdir order', async () => {
   for (const side of ['ours', 'c'] as const) {
@@ -76,7 +66,7 @@ test('ps shows our svscan and supervise as the C ones; two names for one service
     const scan = path.join(r, 'service');
     makeService(path.join(scan, 'b'), SLEEPER, CATLOG);
     for (const n of ['a1', 'a2', 'a3', 'a4']) fs.symlinkSync('b', path.join(scan, n));
-    const first = rawOrder(scan)[0];
+    const first = readdirInOrder(scan)[0];
     // found through PATH, as `ps` would show either
     const t = startSvscan(procs, scan, r, { cmd: 'svscan', PATH: pathFor(side) });
     await waitUp(path.join(scan, 'b'));

@@ -1,25 +1,15 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, bin, cbin, run, waitFor } from './helpers';
+import { bin, cbin, run, waitFor } from './helpers';
 import {
-  FakeSupervise, TRAP_RUN, both, makeService, maskSeconds, mkfifo, outcome, rawStatus, runAsNobody, runBytes, bytePath, startSupervise, statusRecord, waitDown,
+  TRAP_RUN, both, makeService, maskSeconds, mkfifo, outcome, rawStatus, runAsNobody, runBytes, bytePath, startSupervise, statusRecord, waitDown,
   waitUp,
+  fixtures,
 } from './svc-fixtures';
 
-const procs = new Procs();
-const fakes: FakeSupervise[] = [];
-after(async () => {
-  for (const f of fakes) f.close();
-  await procs.cleanup();
-});
-
-function fake(dir: string, status?: Buffer): FakeSupervise {
-  const f = new FakeSupervise(dir, status);
-  fakes.push(f);
-  return f;
-}
+const { procs, fake } = fixtures();
 
 const svstat = bin('svstat');
 const csvstat = cbin('svstat');
