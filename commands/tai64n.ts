@@ -1,7 +1,6 @@
 // tai64n: prefixes each line of stdin with @TAI64N and a space.
-import { writeStderr } from '../lib/errors';
 import { answerHelp } from '../lib/help';
-import { runFilter } from '../lib/multilog/filter';
+import { runFilterProgram } from '../lib/multilog/filter';
 import { Stamper } from '../lib/multilog/stamp';
 
 const args = process.argv.slice(2);
@@ -10,10 +9,4 @@ answerHelp('tai64n', args, {
   description: 'Copies standard input to standard output, putting @ and a TAI64N label of the time each line began (and a space) in front of every line.',
 });
 const stamper = new Stamper();
-runFilter((b) => stamper.feed(b)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    writeStderr(`tai64n: fatal: ${String(e)}\n`);
-    process.exit(111);
-  },
-);
+runFilterProgram('tai64n', (b) => stamper.feed(b));

@@ -1,7 +1,6 @@
 // tai64nlocal: turns @TAI64N labels at the start of lines into local time.
-import { writeStderr } from '../lib/errors';
 import { answerHelp } from '../lib/help';
-import { runFilter } from '../lib/multilog/filter';
+import { runFilterProgram } from '../lib/multilog/filter';
 import { LocalTimer } from '../lib/multilog/localtime';
 
 const args = process.argv.slice(2);
@@ -10,10 +9,4 @@ answerHelp('tai64nlocal', args, {
   description: 'Copies standard input to standard output, replacing a TAI64N label (@ and hex digits) at the start of a line by the local time it stands for, as YYYY-MM-DD HH:MM:SS.NNNNNNNNN. Honours TZ.',
 });
 const timer = new LocalTimer();
-runFilter((b) => timer.feed(b)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    writeStderr(`tai64nlocal: fatal: ${String(e)}\n`);
-    process.exit(111);
-  },
-);
+runFilterProgram('tai64nlocal', (b) => timer.feed(b));

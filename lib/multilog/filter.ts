@@ -1,6 +1,6 @@
 // Runs a line filter (tai64n, tai64nlocal) from stdin to stdout in blocks;
 // exits 111 when input or output fails, silently, as the C tools do.
-import { EXIT_FAIL, errnoCode } from '../errors';
+import { EXIT_FAIL, errnoCode, writeStderr } from '../errors';
 import { openInput } from './input';
 import { writeAll } from './output';
 
@@ -36,4 +36,15 @@ export async function runFilter(feed: (block: Buffer) => Buffer): Promise<number
   }
   input.restoreBlocking();
   return 0;
+}
+
+/** Runs a filter program to its end: exits with its code, or 111 after a message on an unexpected error. */
+export function runFilterProgram(prog: string, feed: (block: Buffer) => Buffer): void {
+  runFilter(feed).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      writeStderr(`${prog}: fatal: ${String(e)}\n`);
+      process.exit(EXIT_FAIL);
+    },
+  );
 }
