@@ -188,7 +188,7 @@ test('setlock: the lock file is created mode 0600 and never truncated, as by the
 test('setlock: the child finds the lock on the lowest free descriptor (3), open as the C setlock opens it', async () => {
   // descriptors 3-9 closed first, whatever the test runner inherited
   const script = 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; exec "$@"';
-  const probe = 'readlink /proc/$$/fd/3; grep flags /proc/$$/fdinfo/3; exec 3>&-; ls /proc/$$/fd | sort -n | tr "\\n" " "';
+  const probe = 'readlink /proc/$$/fd/3; grep flags /proc/$$/fdinfo/3; exec 3>&-; exec ls /proc/self/fd';
   const results = [];
   for (const cmd of [bin('setlock'), cbin('setlock')]) {
     const lock = path.join(dir, 'lowest');
