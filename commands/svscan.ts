@@ -13,7 +13,7 @@ answerHelp('svscan', args, {
     'Starts `supervise NAME` for every subdirectory NAME of dir (default: the current directory) whose name does ' +
     'not start with a dot, and `supervise log` in NAME with a pipe from NAME to NAME/log when NAME/log exists. ' +
     'A supervise that exits is started again. New and removed entries are noticed within a fraction of a second; ' +
-    'the whole directory is rescanned every 5 seconds. On SIGTERM (and, as PID 1, SIGINT) every service is brought ' +
+    'the whole directory is rescanned every 5 seconds (and only then with SVSCAN_NOWATCH=1 in the environment). On SIGTERM (and, as PID 1, SIGINT) every service is brought ' +
     'down (svc -dx, log services last) and svscan exits.',
 });
 const diag = new Diag('svscan');
@@ -33,7 +33,8 @@ if (dir !== undefined) {
 const GRACE_MS = 20000;
 const DRAIN_MS = 3000;
 
-const scanner = new Scanner({ diag });
+// SVSCAN_NOWATCH=1: the 5-second rescan alone, as the C svscan (where inotify is unavailable or unwanted)
+const scanner = new Scanner({ diag, watchDelayMs: process.env.SVSCAN_NOWATCH ? 0 : undefined });
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;

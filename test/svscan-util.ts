@@ -141,13 +141,13 @@ export interface Tree {
 let outputs = 0;
 
 /** Starts `svscan dir` (cmd: ours by default) in its own process group, with output to a file in logDir. */
-export function startSvscan(procs: Procs, dir: string, logDir: string, opts: { cmd?: string; args?: string[]; PATH?: string } = {}): Tree {
+export function startSvscan(procs: Procs, dir: string, logDir: string, opts: { cmd?: string; args?: string[]; PATH?: string; env?: NodeJS.ProcessEnv } = {}): Tree {
   const file = path.join(logDir, `svscan-${process.pid}-${++outputs}.out`);
   const fd = fs.openSync(file, 'w');
   const child = procs.start(opts.cmd ?? path.join(BIN, 'svscan'), opts.args ?? [dir], {
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, PATH: opts.PATH ?? pathFor('ours') },
+    env: { ...process.env, ...opts.env, PATH: opts.PATH ?? pathFor('ours') },
   });
   fs.closeSync(fd);
   if (!child.pid) throw new Error('svscan did not start');

@@ -28,6 +28,17 @@ function root(): { scan: string; outside: string; logs: string } {
   return { scan, outside, logs };
 }
 
+/** How many inotify instances pid holds (chokidar's fs.watch opens one). */
+function inotifyFds(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify';
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 function lineNumbers(file: string): number[] {
   let text = '';
   try {
@@ -79,6 +90,7 @@ test('svscan: services, symlinks, dot-names, files, additions and removals', asy
   fs.symlinkSync(added, path.join(scan, 'added'));
   await waitUp(added, 'added service');
   t.diagnostic(`new service running ${Date.now() - t0} ms after its symlink appeared`);
+  assert.equal(inotifyFds(tree.pid), 1, 'svscan watches the scanned directory');
 
   // removed: once its supervise processes are gone it is forgotten and its pipe closed
   const [, pipe] = [...pipeFds(supervisesIn(gone)[0].pid)].find(([fd]) => fd === 1) ?? [];
@@ -91,6 +103,18 @@ test('svscan: services, symlinks, dot-names, files, additions and removals', asy
   assert.equal(supervisesIn(moved).length, 0, 'a forgotten service is not started again');
   assert.equal(supervisesIn(path.join(moved, 'log')).length, 0);
   assert.ok(alive(tree.pid));
+  assert.equal(tree.output(), '', 'no warnings');
+});
+
+test('svscan with SVSCAN_NOWATCH=1: no watcher, the 5-second rescan alone starts a new service', async () => {
+  const { scan, outside, logs } = root();
+  makeService(path.join(scan, 'first'));
+  const tree = startSvscan(procs, scan, logs, { env: { SVSCAN_NOWATCH: '1' } });
+  await waitUp(path.join(scan, 'first'));
+  assert.equal(inotifyFds(tree.pid), 0, 'no inotify instance in svscan');
+  const added = makeService(path.join(outside, 'added'));
+  fs.symlinkSync(added, path.join(scan, 'added'));
+  await waitUp(added, 'service added under a svscan without watcher', 15000);
   assert.equal(tree.output(), '', 'no warnings');
 });
 
