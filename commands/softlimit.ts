@@ -27,16 +27,16 @@ answerHelp('softlimit', args, {
     ['-t n', 'CPU time, seconds'],
   ],
 });
-const parsed = getopt(args, SOFTLIMIT_OPTSTRING);
-if (!parsed.ok) {
-  writeStderr(getoptMessage('softlimit', parsed));
-  diag.usage(SOFTLIMIT_USAGE);
-}
 const limits = new Map<number, number | bigint>();
-for (const { letter, value } of parsed.options) {
+// as the C softlimit: a bad value stops at once, before any later option is looked at
+const parsed = getopt(args, SOFTLIMIT_OPTSTRING, ({ letter, value }) => {
   const soft = parseLimit(value ?? '');
   if (soft === undefined) diag.usage(SOFTLIMIT_USAGE);
   for (const resource of resourcesOf(letter)) limits.set(resource, soft);
+});
+if (!parsed.ok) {
+  writeStderr(getoptMessage('softlimit', parsed));
+  diag.usage(SOFTLIMIT_USAGE);
 }
 if (parsed.rest.length < 1) diag.usage(SOFTLIMIT_USAGE);
 chainExec(diag, rawArgs(args.length - parsed.rest.length + 2), { limits });

@@ -13,9 +13,17 @@ export type GetoptResult =
   | { ok: true; options: Option[]; rest: string[] }
   | { ok: false; problem: 'illegal' | 'missing'; letter: string };
 
-/** optstring as in getopt(3): a letter followed by `:` takes a value. */
-export function getopt(args: readonly string[], optstring: string): GetoptResult {
+/**
+ * optstring as in getopt(3): a letter followed by `:` takes a value.
+ * onOption sees each option as it is parsed, before a later word can fail
+ * (a C tool that checks values inside its getopt loop stops at the first bad one).
+ */
+export function getopt(args: readonly string[], optstring: string, onOption?: (o: Option) => void): GetoptResult {
   const options: Option[] = [];
+  const add = (o: Option): void => {
+    onOption?.(o);
+    options.push(o);
+  };
   let i = 0;
   for (; i < args.length; i++) {
     const word = args[i];
@@ -29,13 +37,13 @@ export function getopt(args: readonly string[], optstring: string): GetoptResult
       const at = letter === ':' ? -1 : optstring.indexOf(letter);
       if (at < 0) return { ok: false, problem: 'illegal', letter };
       if (optstring[at + 1] !== ':') {
-        options.push({ letter });
+        add({ letter });
         continue;
       }
       if (j + 1 < word.length) {
-        options.push({ letter, value: word.slice(j + 1) });
+        add({ letter, value: word.slice(j + 1) });
       } else if (i + 1 < args.length) {
-        options.push({ letter, value: args[++i] });
+        add({ letter, value: args[++i] });
       } else {
         return { ok: false, problem: 'missing', letter };
       }

@@ -112,6 +112,9 @@ const cases: Record<string, Case[]> = {
     { args: ['-m', '50000000', 'cat', '/proc/self/limits'] },
     { args: ['-l', '99999999999', '-p', '99999999999', '-o', '99999999999', 'cat', '/proc/self/limits'] },
     { args: ['-o100', '-p=', '--', 'cat', '/proc/self/limits'] },
+    // a bad value stops at once: no word after it is looked at
+    { args: ['-o', 'abc', '-z', 'true'] },
+    { args: ['-oabc', '-m'] },
   ],
   setlock: [
     { args: [] },
