@@ -53,6 +53,13 @@ function readFirstLine(file: string): Buffer {
  * EnvDirError naming what failed. Entries come in directory order.
  */
 export function readEnvDir(dir: string): Map<string, Buffer | null> {
+  // the C envdir opens the current directory first (to come back to it):
+  // one it may enter but not read stops it
+  try {
+    fs.closeSync(fs.openSync('.', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+  } catch (e) {
+    throw new EnvDirError('unable to switch to current directory', e);
+  }
   try {
     if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     fs.accessSync(dir, fs.constants.X_OK);
