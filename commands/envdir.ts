@@ -1,14 +1,15 @@
 // envdir dir child: set and remove environment variables from the files in
 // dir, then exec child.
 import { Diag, EXIT_FAIL } from '../lib/errors';
-import { chainExec, rawArgs } from '../lib/exec';
+import { byteArgs, chainExec, rawArgs } from '../lib/exec';
 import { EnvDirError, readEnvDir } from '../lib/envdir';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 
 captureLimits();
-const diag: Diag = new Diag('envdir');
-const args = process.argv.slice(2);
+// names in messages are the argument's bytes, as the C envdir prints them
+const diag: Diag = new Diag('envdir', 'latin1');
+const args = byteArgs(2);
 answerHelp('envdir', args, {
   usage: 'envdir dir child',
   description:

@@ -1,14 +1,15 @@
 // pgrphack child: run child in a new session (and process group), in place
 // of this process.
 import { Diag } from '../lib/errors';
-import { chainExec, rawArgs } from '../lib/exec';
+import { byteArgs, chainExec, rawArgs } from '../lib/exec';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { setsid } from '../lib/sys';
 
 captureLimits();
-const diag: Diag = new Diag('pgrphack');
-const args = process.argv.slice(2);
+// names in messages are the argument's bytes, as the C pgrphack prints them
+const diag: Diag = new Diag('pgrphack', 'latin1');
+const args = byteArgs(2);
 answerHelp('pgrphack', args, {
   usage: 'pgrphack child',
   description: 'Starts a new session and process group, then runs child in place of itself.',

@@ -1,16 +1,17 @@
 // setlock [-nNxX] file child: take an exclusive lock on file, then exec
 // child, which inherits the locked descriptor (the lock lasts as long as it).
 import { Diag, writeStderr } from '../lib/errors';
-import { chainExec, rawArgs } from '../lib/exec';
+import { byteArgs, chainExec, rawArgs } from '../lib/exec';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import * as sys from '../lib/sys';
 
 captureLimits();
-const diag: Diag = new Diag('setlock');
+// names in messages are the argument's bytes, as the C setlock prints them
+const diag: Diag = new Diag('setlock', 'latin1');
 const USAGE = '[ -nNxX ] file program [ arg ... ]';
-const args = process.argv.slice(2);
+const args = byteArgs(2);
 answerHelp('setlock', args, {
   usage: `setlock ${USAGE}`,
   description:
@@ -24,7 +25,7 @@ answerHelp('setlock', args, {
 });
 const parsed = getopt(args, 'nNxX');
 if (!parsed.ok) {
-  writeStderr(getoptMessage('setlock', parsed));
+  writeStderr(getoptMessage('setlock', parsed), 'latin1');
   diag.usage(USAGE);
 }
 let wait = true;
@@ -45,7 +46,7 @@ function fail(what: string, e: unknown): never {
 
 let fd = -1;
 try {
-  fd = sys.open(file, sys.O_WRONLY | sys.O_NONBLOCK | sys.O_APPEND | sys.O_CREAT, 0o600);
+  fd = sys.open(Buffer.from(file, 'latin1'), sys.O_WRONLY | sys.O_NONBLOCK | sys.O_APPEND | sys.O_CREAT, 0o600);
 } catch (e) {
   fail(`unable to open ${file}`, e);
 }

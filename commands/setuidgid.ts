@@ -1,14 +1,15 @@
 // setuidgid account child: run child as account (its uid, its primary gid,
 // no other group), in place of this process.
 import { Diag } from '../lib/errors';
-import { chainExec, rawArgs } from '../lib/exec';
+import { byteArgs, chainExec, rawArgs } from '../lib/exec';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { getpwnam } from '../lib/sys';
 
 captureLimits();
-const diag: Diag = new Diag('setuidgid');
-const args = process.argv.slice(2);
+// names in messages are the argument's bytes, as the C setuidgid prints them
+const diag: Diag = new Diag('setuidgid', 'latin1');
+const args = byteArgs(2);
 answerHelp('setuidgid', args, {
   usage: 'setuidgid account child',
   description:
@@ -16,6 +17,6 @@ answerHelp('setuidgid', args, {
     "(from the system account database), then runs child in place of itself. Must be run as root.",
 });
 if (args.length < 2) diag.usage('account child');
-const account = getpwnam(args[0]);
+const account = getpwnam(Buffer.from(args[0], 'latin1'));
 if (!account) diag.fatal(`unknown account ${args[0]}`);
 chainExec(diag, rawArgs(3), { identity: { uid: account.uid, gid: account.gid } });

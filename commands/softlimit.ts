@@ -1,14 +1,15 @@
 // softlimit opts child: set soft resource limits, then exec child.
 import { Diag, writeStderr } from '../lib/errors';
-import { chainExec, rawArgs } from '../lib/exec';
+import { byteArgs, chainExec, rawArgs } from '../lib/exec';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { SOFTLIMIT_OPTSTRING, SOFTLIMIT_USAGE, parseLimit, resourcesOf } from '../lib/softlimit';
 
 captureLimits();
-const diag: Diag = new Diag('softlimit');
-const args = process.argv.slice(2);
+// names in messages are the argument's bytes, as the C softlimit prints them
+const diag: Diag = new Diag('softlimit', 'latin1');
+const args = byteArgs(2);
 answerHelp('softlimit', args, {
   usage: `softlimit ${SOFTLIMIT_USAGE}`,
   description:
@@ -35,7 +36,7 @@ const parsed = getopt(args, SOFTLIMIT_OPTSTRING, ({ letter, value }) => {
   for (const resource of resourcesOf(letter)) limits.set(resource, soft);
 });
 if (!parsed.ok) {
-  writeStderr(getoptMessage('softlimit', parsed));
+  writeStderr(getoptMessage('softlimit', parsed), 'latin1');
   diag.usage(SOFTLIMIT_USAGE);
 }
 if (parsed.rest.length < 1) diag.usage(SOFTLIMIT_USAGE);

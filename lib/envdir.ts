@@ -1,6 +1,5 @@
 // Reading an envdir: one variable per file, as the C envdir reads them.
 import fs from 'node:fs';
-import path from 'node:path';
 
 /** Where reading failed, in the words of the C envdir's messages. */
 export class EnvDirError extends Error {
@@ -23,7 +22,7 @@ export function envValue(content: Buffer): Buffer | null {
 }
 
 /** Reads up to the first newline (or the whole file), non-blocking so that a FIFO never hangs. */
-function readFirstLine(file: string): Buffer {
+function readFirstLine(file: Buffer): Buffer {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -50,9 +49,12 @@ function readFirstLine(file: string): Buffer {
 
 /**
  * The changes dir asks for: name → value, or null to remove. Throws an
- * EnvDirError naming what failed. Entries come in directory order.
+ * EnvDirError naming what failed. Entries come in directory order. dir,
+ * the names and the messages are strings of bytes (latin1: one character per
+ * byte), so that a name that is not UTF-8 is read and told as it is.
  */
 export function readEnvDir(dir: string): Map<string, Buffer | null> {
+  const dirBytes = Buffer.from(dir, 'latin1');
   // the C envdir opens the current directory first (to come back to it):
   // one it may enter but not read stops it
   try {
@@ -61,14 +63,15 @@ export function readEnvDir(dir: string): Map<string, Buffer | null> {
     throw new EnvDirError('unable to switch to current directory', e);
   }
   try {
-    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    fs.accessSync(dir, fs.constants.X_OK);
+    if (!fs.statSync(dirBytes).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    fs.accessSync(dirBytes, fs.constants.X_OK);
   } catch (e) {
     throw new EnvDirError(`unable to switch to directory ${dir}`, e);
   }
   let handle: fs.Dir;
   try {
-    handle = fs.opendirSync(dir);
+    // names as Buffers (Node supports it; its types do not say so)
+    handle = fs.opendirSync(dirBytes, { encoding: 'buffer' as unknown as BufferEncoding });
   } catch (e) {
     throw new EnvDirError(`unable to read directory ${dir}`, e);
   }
@@ -82,10 +85,11 @@ export function readEnvDir(dir: string): Map<string, Buffer | null> {
         throw new EnvDirError(`unable to read directory ${dir}`, e);
       }
       if (!entry) break;
-      const name = entry.name;
-      if (name.startsWith('.')) continue;
+      const nameBytes = entry.name as unknown as Buffer;
+      if (nameBytes[0] === 0x2e) continue;
+      const name = nameBytes.toString('latin1');
       try {
-        changes.set(name, envValue(readFirstLine(path.join(dir, name))));
+        changes.set(name, envValue(readFirstLine(Buffer.concat([dirBytes, Buffer.from('/'), nameBytes]))));
       } catch (e) {
         throw new EnvDirError(`unable to read ${dir}/${name}`, e);
       }

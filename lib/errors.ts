@@ -77,30 +77,34 @@ export function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Write to fd 2 and survive anything (closed stderr, EPIPE, EAGAIN). */
-export function writeStderr(text: string): void {
+/**
+ * Write to fd 2 and survive anything (closed stderr, EPIPE, EAGAIN).
+ * 'latin1': text is a string of bytes (one character per byte), written as they are.
+ */
+export function writeStderr(text: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
   try {
-    fs.writeSync(2, text);
+    fs.writeSync(2, text, null, encoding);
   } catch {
     // a supervisor's own diagnostics must never kill it
   }
 }
 
 export class Diag {
-  constructor(public readonly prog: string) {}
+  /** encoding 'latin1': messages are strings of bytes (names taken from the raw arguments), written as they are. */
+  constructor(public readonly prog: string, public readonly encoding: 'utf8' | 'latin1' = 'utf8') {}
 
   warn(what: string, err?: unknown): void {
-    writeStderr(`${this.prog}: warning: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`);
+    writeStderr(`${this.prog}: warning: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`, this.encoding);
   }
 
   fatal(what: string, err?: unknown, code: number = EXIT_FAIL): never {
-    writeStderr(`${this.prog}: fatal: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`);
+    writeStderr(`${this.prog}: fatal: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`, this.encoding);
     process.exit(code);
   }
 
   /** `PROG: usage: PROG ARGS` then exit (100 unless the C tool uses another code). */
   usage(args: string, code: number = EXIT_USAGE): never {
-    writeStderr(`${this.prog}: usage: ${this.prog} ${args}\n`);
+    writeStderr(`${this.prog}: usage: ${this.prog} ${args}\n`, this.encoding);
     process.exit(code);
   }
 }

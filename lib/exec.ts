@@ -44,7 +44,7 @@ export interface Identity {
 }
 
 export interface ExecOptions {
-  /** Variables to set (Buffer or string value) or remove (null), applied to the environment. */
+  /** Variables to set (Buffer or string value) or remove (null), applied to the environment; names are strings of bytes (latin1). */
   env?: Map<string, Buffer | string | null>;
   /** Soft limits the program sets itself (softlimit), applied over the recorded ones; bigint above 2^53. */
   limits?: Map<number, number | bigint>;
@@ -106,6 +106,14 @@ export function rawArgs(from: number): Buffer[] {
     return words.slice(offset + from - 1);
   }
   return process.argv.slice(from).map((a) => Buffer.from(a));
+}
+
+/**
+ * process.argv.slice(from) as strings of bytes (latin1: one character per
+ * byte): names the C tools would use and print exactly as given, UTF-8 or not.
+ */
+export function byteArgs(from: number): string[] {
+  return rawArgs(from).map((b) => b.toString('latin1'));
 }
 
 interface Environ {
@@ -188,7 +196,7 @@ function buildEnv(environ: Buffer[], changes?: Map<string, Buffer | string | nul
   if (!changes || changes.size === 0) return environ;
   const byBytes = new Map<string, Buffer | null>();
   for (const [name, value] of changes) {
-    byBytes.set(Buffer.from(name).toString('latin1'), value === null ? null : typeof value === 'string' ? Buffer.from(value) : value);
+    byBytes.set(name, value === null ? null : typeof value === 'string' ? Buffer.from(value) : value);
   }
   const out = environ.filter((e) => !byBytes.has(entryName(e)));
   for (const [name, value] of byBytes) {
@@ -265,7 +273,8 @@ export function prepareExec(args: Buffer[], opts: ExecOptions = {}): PreparedExe
   const environ = rawEnviron();
   const { limits, undo } = planLimits(opts.limits);
   const prepared: PreparedExec = {
-    prog: args[0].toString(),
+    // a string of bytes, for the chain-loaders' byte-exact messages (Diag 'latin1')
+    prog: args[0].toString('latin1'),
     candidates: searchPath(args[0], envValue(environ.entries, 'PATH')).map(cstr),
     argv: [...args.map(cstr), null],
     envp: [...buildEnv(environ.entries, opts.env).map(cstr), null],

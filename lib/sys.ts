@@ -169,8 +169,9 @@ export function preload(): void {
   load();
 }
 
-export function open(path: string, flags: number, mode = 0o666): number {
-  return check(load().open(path, flags, mode), 'open');
+/** path: a string, or its exact bytes (a Buffer, NUL-terminated here). */
+export function open(path: string | Buffer, flags: number, mode = 0o666): number {
+  return check(load().open(typeof path === 'string' ? path : Buffer.concat([path, Buffer.from([0])]), flags, mode), 'open');
 }
 
 export function close(fd: number): void {
@@ -231,9 +232,10 @@ export interface Account {
 }
 
 /** getpwnam(3): the system account database (NSS included); undefined if unknown. */
-export function getpwnam(name: string): Account | undefined {
+export function getpwnam(name: string | Buffer): Account | undefined {
   const c = load();
-  const p = c.getpwnam(name);
+  // a Buffer: the name's exact bytes
+  const p = c.getpwnam(typeof name === 'string' ? name : Buffer.concat([name, Buffer.from([0])]));
   if (!p) return undefined;
   const pw = c.koffi.decode(p, c.passwd) as {
     pw_name: string;

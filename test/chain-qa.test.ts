@@ -35,3 +35,36 @@ test('envdir: a working directory it may enter but not read is fatal, checked be
   const { ours } = await asNobody('envdir', [path.join(dir, 'e'), 'true'], cwd);
   assert.deepEqual({ code: ours.code, err: ours.stderr }, { code: 111, err: 'envdir: fatal: unable to switch to current directory: access denied\n' });
 });
+
+test('names that are not UTF-8 (directory, file, account, program, option letter) are used and printed as their bytes, as by the C tools', async () => {
+  const nonUtf8 = path.join(dir, 'bytes');
+  fs.mkdirSync(nonUtf8);
+  const envDir = Buffer.concat([Buffer.from(`${nonUtf8}/d`), Buffer.from([0xfe])]);
+  fs.mkdirSync(envDir);
+  fs.writeFileSync(Buffer.concat([envDir, Buffer.from('/W')]), 'w\n');
+  fs.writeFileSync(Buffer.concat([envDir, Buffer.from('/V'), Buffer.from([0xff])]), 'v\n');
+  // $T: the tool; the shell makes the bytes (Node would pass UTF-8)
+  const cases: [string, string][] = [
+    ['envdir', `$T "$(printf 'd\\376')" env | grep -a "^[VW]" | sort`],
+    ['envdir', `$T "$(printf 'n\\376')" true`],
+    ['envuidgid', `$T "$(printf 'n\\377x')" true`],
+    ['setuidgid', `$T "$(printf '\\377')" true`],
+    ['pgrphack', `$T "$(printf 'p\\377')"`],
+    ['softlimit', `$T -o 5 "$(printf 'p\\377')"`],
+    ['softlimit', `$T "-$(printf '\\303\\251')" true`],
+    ['setlock', `$T "-$(printf '\\303\\251')" true`],
+    ['setlock', `$T "$(printf 'd\\376/x/y')" true`],
+    ['setlock', `$T "$(printf 'L\\377')" sh -c 'ls | grep -a "^L"'`],
+  ];
+  for (const [prog, script] of cases) {
+    const results = [];
+    for (const T of [bin(prog), cbin(prog)]) {
+      for (const f of fs.readdirSync(nonUtf8, { encoding: 'buffer' })) if (f[0] === 0x4c) fs.rmSync(Buffer.concat([Buffer.from(`${nonUtf8}/`), f]));
+      results.push(await run('/bin/sh', ['-c', script], { cwd: nonUtf8, env: { ...process.env, T } }));
+    }
+    const [ours, theirs] = results;
+    assert.deepEqual(ours, theirs, `${prog}: ${script}`);
+  }
+  const ours = await run('/bin/sh', ['-c', cases[0][1]], { cwd: nonUtf8, env: { ...process.env, T: bin('envdir') } });
+  assert.equal(ours.stdout, 'V\xff=v\nW=w\n');
+});
