@@ -2,13 +2,15 @@
 // wait until all of them are closed, so that a program that puts itself in
 // the background stays in the foreground; exit with the child's code.
 import { Diag } from '../lib/errors';
+import { byteArgs } from '../lib/exec';
 import { runHeldOpen } from '../lib/fghack';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 
 captureLimits();
-const diag: Diag = new Diag('fghack');
-const args = process.argv.slice(2);
+// names in messages are the argument's bytes, as the C fghack prints them
+const diag: Diag = new Diag('fghack', 'latin1');
+const args = byteArgs(2);
 answerHelp('fghack', args, {
   usage: 'fghack child',
   description:

@@ -1,5 +1,6 @@
 // fghack's work: start a child holding 31 copies of a pipe's write end,
 // wait until every copy is closed, then for the child's exit status.
+import { isUtf8 } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
@@ -28,7 +29,7 @@ function interpreterOf(head: Buffer): string | undefined {
  * run some of these through /bin/sh, or lose the error. A file that cannot
  * be read is given the benefit of the doubt.
  */
-function checkExecutable(file: string, depth = 0): void {
+function checkExecutable(file: Buffer, depth = 0): void {
   if (fs.statSync(file).isDirectory()) throw new SysError('EACCES', 'execve', 13);
   fs.accessSync(file, fs.constants.X_OK);
   const head = Buffer.alloc(HEAD);
@@ -47,21 +48,21 @@ function checkExecutable(file: string, depth = 0): void {
   const interpreter = interpreterOf(head.subarray(0, n));
   if (!interpreter) throw new SysError('ENOEXEC', 'execve', 8);
   if (depth >= MAX_INTERPRETERS) throw new SysError('ELOOP', 'execve', 40);
-  checkExecutable(interpreter, depth + 1);
+  checkExecutable(Buffer.from(interpreter, 'latin1'), depth + 1);
 }
 
 /**
  * The file exec would run for prog, found as the C tools search PATH, by
  * probing instead of executing (fghack's child is started by Node's spawn).
+ * prog and the file are strings of bytes (latin1).
  */
 export function findProgram(prog: string): string {
   const pathValue = process.env.PATH === undefined ? undefined : Buffer.from(process.env.PATH);
   let saved: unknown;
-  for (const candidate of searchPath(Buffer.from(prog), pathValue)) {
-    const file = candidate.toString();
+  for (const candidate of searchPath(Buffer.from(prog, 'latin1'), pathValue)) {
     try {
-      checkExecutable(file);
-      return file;
+      checkExecutable(candidate);
+      return candidate.toString('latin1');
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT') continue;
@@ -91,7 +92,19 @@ function childFds(writeEnd: number, inherited: readonly number[]): number[] {
   return out;
 }
 
-/** Runs args as fghack does; resolves to the exit code fghack exits with. */
+const utf8 = (bytes: string): string => Buffer.from(bytes, 'latin1').toString();
+
+/**
+ * A /bin/sh script that sets "$@" to exactly these byte strings: Node passes
+ * spawn's arguments as UTF-8, the shell's printf makes any byte (a sentinel
+ * keeps the trailing newlines command substitution would drop).
+ */
+function setArgsScript(args: readonly string[]): string {
+  const octal = (s: string): string => [...Buffer.from(s, 'latin1')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+  return `set --; ${args.map((a) => `a=$(printf '${octal(a)}X'); set -- "$@" "\${a%X}"; `).join('')}`;
+}
+
+/** Runs args (strings of bytes) as fghack does; resolves to the exit code fghack exits with. */
 export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<number> {
   const prog = args[0];
   let file: string;
@@ -108,15 +121,20 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
   }
   const [readEnd, writeEnd] = fds;
   const record = launcherRecord();
+  const command = [file, ...args.slice(1)];
+  const exact = command.every((a) => isUtf8(Buffer.from(a, 'latin1')));
   // signals ignored by our caller stay ignored in the child, as through the
   // C fghack's fork and exec (Node's spawn resets them): through sh's trap
-  const argv = record.ignored.length
-    ? ['/bin/sh', '-c', `trap '' ${record.ignored.join(' ')}; exec "$@"`, 'sh', file, ...args.slice(1)]
-    : [file, ...args.slice(1)];
+  const trap = record.ignored.length ? `trap '' ${record.ignored.join(' ')}; ` : '';
+  const argv = !exact
+    ? ['/bin/sh', '-c', `${trap}${setArgsScript(command)}exec "$@"`]
+    : trap
+      ? ['/bin/sh', '-c', `${trap}exec "$@"`, 'sh', ...command.map(utf8)]
+      : command.map(utf8);
   const child = spawnWithLimits(argv, (finalArgv) =>
     spawn(finalArgv[0], finalArgv.slice(1), {
       stdio: ['inherit', 'inherit', 'inherit', ...childFds(writeEnd, record.fds)],
-      argv0: finalArgv === argv && !record.ignored.length ? prog : finalArgv[0],
+      argv0: finalArgv === argv && exact && !trap ? utf8(prog) : finalArgv[0],
     }),
   );
   const exited = new Promise<number>((resolve) => {

@@ -55,6 +55,8 @@ test('names that are not UTF-8 (directory, file, account, program, option letter
     ['setlock', `$T "-$(printf '\\303\\251')" true`],
     ['setlock', `$T "$(printf 'd\\376/x/y')" true`],
     ['setlock', `$T "$(printf 'L\\377')" sh -c 'ls | grep -a "^L"'`],
+    ['fghack', `$T "$(printf 'p\\377')"`],
+    ['fghack', `$T printf '%s|' "$(printf 'a\\377b\\n\\n')" '%d' ''`],
   ];
   for (const [prog, script] of cases) {
     const results = [];
