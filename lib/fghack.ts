@@ -1,7 +1,7 @@
 // fghack's work: start a child holding 31 copies of a pipe's write end,
 // wait until every copy is closed, then for the child's exit status.
 import { isUtf8 } from 'node:buffer';
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
 import { launcherRecord, searchPath } from './exec';
@@ -119,8 +119,19 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
   } catch (e) {
     diag.fatal('unable to create pipe', e);
   }
-  const [readEnd, writeEnd] = fds;
   const record = launcherRecord();
+  const [readEnd, lowWriteEnd] = fds;
+  // libuv's child first moves a descriptor numbered below a slot it fills to
+  // above the last slot, once per such slot: a write end above every slot is
+  // only dup2'ed, so the child needs no more descriptors than the C fghack's
+  // (an open-files limit of 35 is enough)
+  let writeEnd = lowWriteEnd;
+  try {
+    writeEnd = sys.fcntl(lowWriteEnd, sys.F_DUPFD_CLOEXEC, 3 + childFds(lowWriteEnd, record.fds).length);
+    sys.close(lowWriteEnd);
+  } catch {
+    // where it is, then
+  }
   const command = [file, ...args.slice(1)];
   const exact = command.every((a) => isUtf8(Buffer.from(a, 'latin1')));
   // signals ignored by our caller stay ignored in the child, as through the
@@ -131,12 +142,19 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
     : trap
       ? ['/bin/sh', '-c', `${trap}exec "$@"`, 'sh', ...command.map(utf8)]
       : command.map(utf8);
-  const child = spawnWithLimits(argv, (finalArgv) =>
-    spawn(finalArgv[0], finalArgv.slice(1), {
-      stdio: ['inherit', 'inherit', 'inherit', ...childFds(writeEnd, record.fds)],
-      argv0: finalArgv === argv && exact && !trap ? utf8(prog) : finalArgv[0],
-    }),
-  );
+  let child: ChildProcess;
+  try {
+    child = spawnWithLimits(argv, (finalArgv) =>
+      spawn(finalArgv[0], finalArgv.slice(1), {
+        stdio: ['inherit', 'inherit', 'inherit', ...childFds(writeEnd, record.fds)],
+        argv0: finalArgv === argv && exact && !trap ? utf8(prog) : finalArgv[0],
+      }),
+    );
+  } catch (e) {
+    // Node throws what it does not report as an 'error' event (EINVAL from
+    // the child's descriptor moves under a tiny open-files limit)
+    diag.fatal(`unable to run ${prog}`, e);
+  }
   const exited = new Promise<number>((resolve) => {
     child.on('error', (e) => diag.fatal(`unable to run ${prog}`, e));
     child.on('exit', (code, signal) => {

@@ -70,3 +70,13 @@ test('names that are not UTF-8 (directory, file, account, program, option letter
   const ours = await run('/bin/sh', ['-c', cases[0][1]], { cwd: nonUtf8, env: { ...process.env, T: bin('envdir') } });
   assert.equal(ours.stdout, 'V\xff=v\nW=w\n');
 });
+
+test('fghack runs its child under an open-files limit just above its 34 descriptors, as the C fghack does', async () => {
+  for (const n of [36, 40, 45]) {
+    // ls lists its own descriptors (a pipeline's ends would come and go)
+    const script = `ulimit -n ${n}; exec "$0" sh -c 'echo ok; exec ls /proc/self/fd'`;
+    const [ours, theirs] = await Promise.all([bin('fghack'), cbin('fghack')].map((cmd) => run('/bin/sh', ['-c', script, cmd])));
+    assert.deepEqual(ours, theirs, `ulimit -n ${n}`);
+    assert.match(ours.stdout, /^ok\n/, `ulimit -n ${n}`);
+  }
+});
