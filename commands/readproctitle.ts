@@ -2,6 +2,7 @@
 // end of its own process title (so `ps` shows svscan's latest errors).
 import fs from 'node:fs';
 import { EXIT_FAIL, EXIT_USAGE } from '../lib/errors';
+import { rawArgs } from '../lib/exec';
 import { answerHelp } from '../lib/help';
 import { restoreComm } from '../lib/proctitle';
 
@@ -14,21 +15,65 @@ answerHelp('readproctitle', args, {
     'Usually run as `svscan 2>&1 | readproctitle service errors: .....` with a long run of dots.',
 });
 if (args.length === 0) process.exit(EXIT_USAGE);
-const last = Buffer.from(args[args.length - 1]);
+// the arguments' own bytes (read before the title overwrites them)
+const raw = rawArgs(2);
+const last = Buffer.from(raw[raw.length - 1]);
 if (last.length < 5) process.exit(EXIT_USAGE);
 process.on('SIGUSR1', () => undefined);
 
-const prefix = ['readproctitle', ...args.slice(0, -1), ''].join(' ') + '...';
+const prefix = Buffer.from(['readproctitle', ...raw.slice(0, -1).map((a) => a.toString('latin1')), ''].join(' ') + '...', 'latin1');
 // Node can only rewrite the memory of its original argv (node, script, args):
 // the title's capacity is measured once by asking for more than fits.
 process.title = 'x'.repeat(65536);
 const capacity = process.title.length;
 const window = last.subarray(3);
+const argStart = titleAddress();
+const mem = argStart === undefined ? -1 : openMem();
+
+/** Where the title is: the start of the argv area (/proc/self/stat, field 48). */
+function titleAddress(): number | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'latin1');
+    const address = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[45]);
+    return Number.isSafeInteger(address) && address > 0 ? address : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function openMem(): number {
+  try {
+    return fs.openSync('/proc/self/mem', 'r+');
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * The title as exactly these bytes, NUL-padded over the whole argv area:
+ * process.title would pass them as UTF-8 (a byte that is not, e.g. from a
+ * file name, would show as U+FFFD). false if the memory cannot be written.
+ */
+function writeTitle(bytes: Buffer): boolean {
+  if (mem < 0 || argStart === undefined) return false;
+  const area = Buffer.alloc(capacity + 1);
+  bytes.copy(area, 0, 0, Math.min(bytes.length, capacity));
+  try {
+    return fs.writeSync(mem, area, 0, area.length, argStart) === area.length;
+  } catch {
+    return false;
+  }
+}
 
 function show(): void {
-  let text = window.toString('utf8');
-  while (text.length > 0 && Buffer.byteLength(prefix + text) > capacity) text = text.slice(1);
-  process.title = prefix + text;
+  // the end of the window, as much as fits after the prefix
+  const room = Math.max(0, capacity - prefix.length);
+  const title = Buffer.concat([prefix, window.subarray(Math.max(0, window.length - room))]);
+  if (!writeTitle(title)) {
+    let text = window.toString('utf8');
+    while (text.length > 0 && Buffer.byteLength(prefix.toString('latin1') + text) > capacity) text = text.slice(1);
+    process.title = prefix.toString() + text;
+  }
   restoreComm('readproctitle');
 }
 

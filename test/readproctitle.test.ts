@@ -45,3 +45,23 @@ test('readproctitle: the last bytes of its input show in the process title, as w
   // the window is the last argument less its first 3 bytes (shown as dots)
   assert.equal(shown[0], `service errors: ...${input.replace('\0', '').slice(-(dots.length - 3))}`);
 });
+
+test('readproctitle: bytes that are not UTF-8, in its input and its arguments, show as they are, as with the C one', async () => {
+  const input = Buffer.from([0x61, 0xff, 0x62, 0xc3, 0xa9, 0x63, 0xc3]); // a, a lone byte, b, é, c, half of a character
+  const shown: string[] = [];
+  for (const cmd of [bin('readproctitle'), cbin('readproctitle')]) {
+    // the shell makes the argument's bytes (Node would pass UTF-8) and execs: same pid
+    const child = procs.start('/bin/sh', ['-c', `exec "$0" "$(printf 'x\\376y')" errors: ....................`, cmd], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin!.write(input);
+    const pid = child.pid!;
+    const t = await waitFor(() => {
+      const s = title(pid);
+      return s.endsWith('c\xc3') ? s : '';
+    }, `${cmd}: the input in the title`);
+    shown.push(t.slice(t.indexOf(' ')));
+    child.stdin!.end();
+    assert.equal(await exitOf(child), 0, 'exit 0 at EOF');
+  }
+  assert.equal(shown[0], shown[1]);
+  assert.equal(shown[0], ` x\xfey errors: ${'.'.repeat(3 + 17 - input.length)}a\xffb\xc3\xa9c\xc3`);
+});
