@@ -186,6 +186,11 @@ export function launcherRecord(): { fds: number[]; ignored: number[] } {
   return { fds: inherited, ignored };
 }
 
+/** The environment this process was given, as raw `NAME=VALUE` entries (the launcher's own undone). */
+export function rawEnvironment(): Buffer[] {
+  return rawEnviron().entries;
+}
+
 function entryName(entry: Buffer): string {
   const eq = entry.indexOf(EQ);
   return entry.subarray(0, eq < 0 ? entry.length : eq).toString('latin1');

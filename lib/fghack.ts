@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
-import { launcherRecord, searchPath } from './exec';
+import { launcherRecord, rawEnvironment, searchPath } from './exec';
 import { spawnWithLimits } from './limits';
 import * as sys from './sys';
 
@@ -100,8 +100,22 @@ const utf8 = (bytes: string): string => Buffer.from(bytes, 'latin1').toString();
  * keeps the trailing newlines command substitution would drop).
  */
 function setArgsScript(args: readonly string[]): string {
-  const octal = (s: string): string => [...Buffer.from(s, 'latin1')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
   return `set --; ${args.map((a) => `a=$(printf '${octal(a)}X'); set -- "$@" "\${a%X}"; `).join('')}`;
+}
+
+const octal = (s: string): string => [...Buffer.from(s, 'latin1')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+
+/**
+ * The same for variables (`NAME=VALUE` strings of bytes) whose value Node
+ * would pass as UTF-8: exported by the shell with their exact bytes. (Names
+ * are shell names: the launcher's sh passed no other.)
+ */
+function exportScript(entries: readonly string[]): string {
+  return entries
+    .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])
+    .filter(([name]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    .map(([name, value]) => `a=$(printf '${octal(value)}X'); export ${name}="\${a%X}"; `)
+    .join('');
 }
 
 /** Runs args (strings of bytes) as fghack does; resolves to the exit code fghack exits with. */
@@ -133,14 +147,17 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
     // where it is, then
   }
   const command = [file, ...args.slice(1)];
-  const exact = command.every((a) => isUtf8(Buffer.from(a, 'latin1')));
+  const rawEnv = rawEnvironment().filter((e) => !isUtf8(e)).map((e) => e.toString('latin1'));
+  const exact = rawEnv.length === 0 && command.every((a) => isUtf8(Buffer.from(a, 'latin1')));
   // signals ignored by our caller stay ignored in the child, as through the
   // C fghack's fork and exec (Node's spawn resets them): through sh's trap
   const trap = record.ignored.length ? `trap '' ${record.ignored.join(' ')}; ` : '';
+  // the shell exports a PWD of its own: not for a child whose caller gave none
+  const noPwd = process.env.PWD === undefined ? 'unset PWD; ' : '';
   const argv = !exact
-    ? ['/bin/sh', '-c', `${trap}${setArgsScript(command)}exec "$@"`]
+    ? ['/bin/sh', '-c', `${noPwd}${trap}${exportScript(rawEnv)}${setArgsScript(command)}exec "$@"`]
     : trap
-      ? ['/bin/sh', '-c', `${trap}exec "$@"`, 'sh', ...command.map(utf8)]
+      ? ['/bin/sh', '-c', `${noPwd}${trap}exec "$@"`, 'sh', ...command.map(utf8)]
       : command.map(utf8);
   let child: ChildProcess;
   try {

@@ -80,3 +80,19 @@ test('fghack runs its child under an open-files limit just above its 34 descript
     assert.match(ours.stdout, /^ok\n/, `ulimit -n ${n}`);
   }
 });
+
+test('fghack: the child\'s environment is the caller\'s, values that are not UTF-8 and no PWD added included, as with the C fghack', async () => {
+  const scripts = [
+    `exec env -i PATH=/usr/bin:/bin "RAW=$(printf 'a\\377b')" OK=1 "$T" env`,
+    // the signals ignored go through a shell, which must not add its PWD
+    `trap '' HUP; exec env -i PATH=/usr/bin:/bin "$T" env`,
+    `trap '' HUP; exec env -i PATH=/usr/bin:/bin "RAW=$(printf '\\376')" "$T" env`,
+  ];
+  for (const script of scripts) {
+    const [ours, theirs] = await Promise.all([bin('fghack'), cbin('fghack')].map((T) =>
+      run('/bin/sh', ['-c', script], { cwd: dir, env: { ...process.env, T } })));
+    assert.equal(ours.code, 0, ours.stderr);
+    const sorted = (out: string) => out.split('\n').sort();
+    assert.deepEqual({ ...ours, stdout: sorted(ours.stdout) }, { ...theirs, stdout: sorted(theirs.stdout) }, script);
+  }
+});
