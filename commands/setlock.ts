@@ -1,7 +1,7 @@
 // setlock [-nNxX] file child: take an exclusive lock on file, then exec
 // child, which inherits the locked descriptor (the lock lasts as long as it).
 import { Diag, writeStderr } from '../lib/errors';
-import { byteArgs, chainExec, rawArgs } from '../lib/exec';
+import { byteArgs, chainExec, nodeSignalsAsInC, rawArgs } from '../lib/exec';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
@@ -50,6 +50,8 @@ try {
 } catch (e) {
   fail(`unable to open ${file}`, e);
 }
+// the wait for the lock may be long: signals end it as they end the C setlock
+if (wait) nodeSignalsAsInC();
 try {
   sys.flock(fd, wait ? sys.LOCK_EX : sys.LOCK_EX | sys.LOCK_NB);
 } catch (e) {

@@ -186,6 +186,24 @@ export function launcherRecord(): { fds: number[]; ignored: number[] } {
   return { fds: inherited, ignored };
 }
 
+const SIGUSR1 = 10;
+const SIGPIPE = 13;
+const SIGXFSZ = 25;
+
+/**
+ * For a program that waits (setlock on its lock, fghack on its child): the
+ * signals Node takes for itself act as on the C program, unless the caller
+ * ignored them. SIGUSR1 would open Node's debugger (ARCHITECTURE.md pitfall
+ * 8), SIGPIPE and SIGXFSZ are ignored by Node: all three end the C tools.
+ */
+export function nodeSignalsAsInC(): void {
+  const { ignored } = rawEnviron();
+  for (const sig of [SIGUSR1, SIGPIPE, SIGXFSZ]) {
+    if (ignored.includes(sig)) sys.ignoreSignal(sig);
+    else sys.defaultSignal(sig);
+  }
+}
+
 /** The environment this process was given, as raw `NAME=VALUE` entries (the launcher's own undone). */
 export function rawEnvironment(): Buffer[] {
   return rawEnviron().entries;

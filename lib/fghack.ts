@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
-import { launcherRecord, rawEnvironment, searchPath } from './exec';
+import { launcherRecord, nodeSignalsAsInC, rawEnvironment, searchPath } from './exec';
 import { spawnWithLimits } from './limits';
 import * as sys from './sys';
 
@@ -120,6 +120,7 @@ function exportScript(entries: readonly string[]): string {
 
 /** Runs args (strings of bytes) as fghack does; resolves to the exit code fghack exits with. */
 export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<number> {
+  nodeSignalsAsInC();
   const prog = args[0];
   let file: string;
   try {

@@ -371,3 +371,8 @@ export function reapChild(pid: number): boolean {
 export function ignoreSignal(sig: number): void {
   load().signal(sig, 1);
 }
+
+/** signal(sig, SIG_DFL). */
+export function defaultSignal(sig: number): void {
+  load().signal(sig, null);
+}

@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, bin, cbin, run } from './helpers';
+import { ChildProcess } from 'node:child_process';
+import { Procs, bin, cbin, run, waitFor } from './helpers';
 
 const procs = new Procs();
 let dir = '';
@@ -94,5 +95,55 @@ test('fghack: the child\'s environment is the caller\'s, values that are not UTF
     assert.equal(ours.code, 0, ours.stderr);
     const sorted = (out: string) => out.split('\n').sort();
     assert.deepEqual({ ...ours, stdout: sorted(ours.stdout) }, { ...theirs, stdout: sorted(theirs.stdout) }, script);
+  }
+});
+
+function exitSignal(child: ChildProcess): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.signalCode);
+    else child.once('exit', (_code, signal) => resolve(signal));
+  });
+}
+
+function hasChild(pid: number): boolean {
+  return fs.readdirSync('/proc').some((p) => {
+    if (!/^\d+$/.test(p)) return false;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('fghack and a waiting setlock end on SIGUSR1 (no Node debugger), SIGPIPE and SIGXFSZ, as the C tools do', async () => {
+  const lock = path.join(dir, 'held');
+  fs.writeFileSync(lock, '');
+  const holder = procs.start('flock', ['-x', lock, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  let held = '';
+  holder.stdout!.on('data', (d: Buffer) => (held += d.toString()));
+  await waitFor(() => held.includes('held'), 'the lock holder');
+  for (const sig of ['SIGUSR1', 'SIGPIPE', 'SIGXFSZ'] as const) {
+    for (const cmd of [bin('fghack'), cbin('fghack')]) {
+      const child = procs.start(cmd, ['sleep', '30'], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const pid = child.pid!;
+      await waitFor(() => hasChild(pid), `${cmd}: its child`);
+      process.kill(pid, sig);
+      assert.equal(await exitSignal(child), sig, `${cmd} ${sig}`);
+      assert.equal(err, '', `${cmd} ${sig}`);
+    }
+    for (const cmd of [bin('setlock'), cbin('setlock')]) {
+      const child = procs.start(cmd, [lock, 'true'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const pid = child.pid!;
+      await waitFor(() => new RegExp(`-> FLOCK\\s+ADVISORY\\s+WRITE ${pid} `).test(fs.readFileSync('/proc/locks', 'utf8')), `${cmd}: waiting for the lock`);
+      process.kill(pid, sig);
+      assert.equal(await exitSignal(child), sig, `${cmd} ${sig}`);
+      assert.equal(err, '', `${cmd} ${sig}`);
+    }
   }
 });
