@@ -19,7 +19,16 @@ if (args.length === 0) process.exit(EXIT_USAGE);
 const raw = rawArgs(2);
 const last = Buffer.from(raw[raw.length - 1]);
 if (last.length < 5) process.exit(EXIT_USAGE);
-process.on('SIGUSR1', () => undefined);
+// SIGUSR1 would open Node's debugger (ARCHITECTURE.md pitfall 8), SIGPIPE and
+// SIGXFSZ are ignored by Node: each ends the C readproctitle, so this one
+// too (its listener gone, the signal's action is the default again)
+for (const sig of ['SIGUSR1', 'SIGPIPE', 'SIGXFSZ'] as const) {
+  const die = (): void => {
+    process.removeListener(sig, die);
+    process.kill(process.pid, sig);
+  };
+  process.on(sig, die);
+}
 
 const prefix = Buffer.from(['readproctitle', ...raw.slice(0, -1).map((a) => a.toString('latin1')), ''].join(' ') + '...', 'latin1');
 // Node can only rewrite the memory of its original argv (node, script, args):

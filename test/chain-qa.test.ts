@@ -98,11 +98,9 @@ test('fghack: the child\'s environment is the caller\'s, values that are not UTF
   }
 });
 
-function exitSignal(child: ChildProcess): Promise<NodeJS.Signals | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.signalCode);
-    else child.once('exit', (_code, signal) => resolve(signal));
-  });
+/** How child ends: its signal, or `exit N`. */
+function ending(child: ChildProcess): Promise<string> {
+  return waitFor(() => child.signalCode ?? (child.exitCode === null ? '' : `exit ${child.exitCode}`), 'the end of the program', 5000);
 }
 
 function hasChild(pid: number): boolean {
@@ -132,7 +130,7 @@ test('fghack and a waiting setlock end on SIGUSR1 (no Node debugger), SIGPIPE an
       const pid = child.pid!;
       await waitFor(() => hasChild(pid), `${cmd}: its child`);
       process.kill(pid, sig);
-      assert.equal(await exitSignal(child), sig, `${cmd} ${sig}`);
+      assert.equal(await ending(child), sig, `${cmd} ${sig}`);
       assert.equal(err, '', `${cmd} ${sig}`);
     }
     for (const cmd of [bin('setlock'), cbin('setlock')]) {
@@ -142,7 +140,7 @@ test('fghack and a waiting setlock end on SIGUSR1 (no Node debugger), SIGPIPE an
       const pid = child.pid!;
       await waitFor(() => new RegExp(`-> FLOCK\\s+ADVISORY\\s+WRITE ${pid} `).test(fs.readFileSync('/proc/locks', 'utf8')), `${cmd}: waiting for the lock`);
       process.kill(pid, sig);
-      assert.equal(await exitSignal(child), sig, `${cmd} ${sig}`);
+      assert.equal(await ending(child), sig, `${cmd} ${sig}`);
       assert.equal(err, '', `${cmd} ${sig}`);
     }
   }

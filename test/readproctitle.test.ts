@@ -65,3 +65,20 @@ test('readproctitle: bytes that are not UTF-8, in its input and its arguments, s
   assert.equal(shown[0], shown[1]);
   assert.equal(shown[0], ` x\xfey errors: ${'.'.repeat(3 + 17 - input.length)}a\xffb\xc3\xa9c\xc3`);
 });
+
+test('readproctitle: SIGUSR1 (no Node debugger), SIGPIPE and SIGXFSZ end it, as they end the C one', async () => {
+  for (const sig of ['SIGUSR1', 'SIGPIPE', 'SIGXFSZ'] as const) {
+    for (const cmd of [bin('readproctitle'), cbin('readproctitle')]) {
+      const child = procs.start(cmd, ['a', 'b', '.....'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const pid = child.pid!;
+      // the title is shown once the program is set up (not yet: our launcher, /bin/sh, then node)
+      await waitFor(() => /^\S*readproctitle a b \.{5}$/.test(title(pid)), `${cmd}: its title`);
+      process.kill(pid, sig);
+      const end = await waitFor(() => child.signalCode ?? (child.exitCode === null ? '' : `exit ${child.exitCode}`), `${cmd}: to end on ${sig}`, 5000);
+      assert.equal(end, sig, `${cmd} ${sig}`);
+      assert.equal(err, '', `${cmd} ${sig}`);
+    }
+  }
+});
