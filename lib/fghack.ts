@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
 import { launcherRecord, nodeSignalsAsInC, rawEnvironment, searchPath } from './exec';
 import { spawnWithLimits } from './limits';
+import { noPwdPrelude } from './sh-wrap';
 import * as sys from './sys';
 
 // the C fghack's child holds 31: the pipe's write end and 30 duplicates
@@ -153,8 +154,7 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
   // signals ignored by our caller stay ignored in the child, as through the
   // C fghack's fork and exec (Node's spawn resets them): through sh's trap
   const trap = record.ignored.length ? `trap '' ${record.ignored.join(' ')}; ` : '';
-  // the shell exports a PWD of its own: not for a child whose caller gave none
-  const noPwd = process.env.PWD === undefined ? 'unset PWD; ' : '';
+  const noPwd = noPwdPrelude();
   const argv = !exact
     ? ['/bin/sh', '-c', `${noPwd}${trap}${exportScript(rawEnv)}${setArgsScript(command)}exec "$@"`]
     : trap

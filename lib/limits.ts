@@ -2,6 +2,7 @@
 // bin/ records them (from /proc) in DAEMONTOOLS_NODE_LIMITS before Node
 // raises some of them; every child started or exec'd must get them back
 // (ARCHITECTURE.md pitfalls 7 and 10).
+import { throughShell } from './sh-wrap';
 import * as sys from './sys';
 
 const ENV = 'DAEMONTOOLS_NODE_LIMITS';
@@ -125,9 +126,7 @@ export function spawnWithLimits<T>(argv: readonly string[], spawn: (argv: readon
     }
   }
   try {
-    const finalArgv = ulimits.length
-      ? ['/bin/sh', '-c', `${ulimits.join('; ')}; exec "$@"`, 'sh', ...argv]
-      : argv;
+    const finalArgv = ulimits.length ? throughShell(ulimits.join('; '), argv) : argv;
     return spawn(finalArgv);
   } finally {
     for (const { resource, previous } of lowered) {

@@ -5,6 +5,7 @@
 // (lib/exec.ts); here they are handed on to a child.
 import { StdioOptions } from 'node:child_process';
 import { launcherRecord } from './exec';
+import { throughShell } from './sh-wrap';
 
 let record: { fds: number[]; ignored: number[] } | undefined;
 
@@ -17,7 +18,7 @@ function recorded(): { fds: number[]; ignored: number[] } {
 export function keepIgnored(argv: readonly string[]): readonly string[] {
   const { ignored } = recorded();
   if (ignored.length === 0) return argv;
-  return ['/bin/sh', '-c', `trap '' ${ignored.join(' ')}; exec "$@"`, 'sh', ...argv];
+  return throughShell(`trap '' ${ignored.join(' ')}`, argv);
 }
 
 type Std = 'inherit' | 'ignore' | number;

@@ -139,20 +139,25 @@ test('SIGUSR1 to supervise opens no inspector port and supervise keeps working',
   assert.ok(!fds.some((l) => l.startsWith('socket:')), 'supervise holds no socket');
 });
 
-test('./run gets exactly the environment supervise was given', async () => {
-  const dir = makeService(procs, `#!/usr/bin/perl
+// started straight, and through the two /bin/sh wrappers a spawn may need: signals our caller
+// ignored (nohup: trap '' 1) and a soft limit the parent cannot lower on itself (ulimit -S -v)
+for (const [how, prefix] of [['', []], [' (nohup)', ['nohup']], [' (a soft address-space limit)', ['prlimit', '--as=4000000000:']]] as const) {
+  test(`./run gets exactly the environment supervise was given${how}`, async () => {
+    const dir = makeService(procs, `#!/usr/bin/perl
 open(my $f, '>', 'env.tmp') or die; print $f join("\\0", map { "$_=$ENV{$_}" } sort keys %ENV); close $f;
 rename('env.tmp', 'env.txt'); exec('sleep', '1000');
 `);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', FOO: 'bar baz', EMPTY: '' };
-  // the launcher moves this one out of Node's way for some programs; the service must still get it
-  if (process.env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
-  const sup = procs.start(bin('supervise'), [dir], { detached: true, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const err: Buffer[] = [];
-  sup.stderr!.on('data', (d: Buffer) => err.push(d));
-  await waitUp(procs, dir);
-  const text = await waitFor(() => fs.readFileSync(path.join(dir, 'env.txt'), 'utf8'), 'env.txt');
-  // exactly: no PWD either, although the launcher's sh exports one
-  assert.deepEqual(text.split('\0'), Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
-  assert.equal(Buffer.concat(err).toString(), '');
-});
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', FOO: 'bar baz', EMPTY: '' };
+    // the launcher moves this one out of Node's way for some programs; the service must still get it
+    if (process.env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+    const argv = [...prefix, bin('supervise'), dir];
+    const sup = procs.start(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    sup.stderr!.on('data', (d: Buffer) => err.push(d));
+    await waitUp(procs, dir);
+    const text = await waitFor(() => fs.readFileSync(path.join(dir, 'env.txt'), 'utf8'), 'env.txt');
+    // exactly: no PWD either, although the launcher's sh (and a wrapping sh) exports one
+    assert.deepEqual(text.split('\0'), Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+    assert.equal(Buffer.concat(err).toString(), '');
+  });
+}
