@@ -1,7 +1,7 @@
 // supervise dir: starts dir/run and keeps it running, controlled through
 // dir/supervise/control (svc), its state in dir/supervise/status (svstat).
 import fs from 'node:fs';
-import { Diag, errnoCode, EXIT_FAIL, writeStderr } from '../lib/errors';
+import { Diag, errnoCode, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { showAs } from '../lib/proctitle';
@@ -57,6 +57,10 @@ const supervisor = new Supervisor({ dir: '.', label: dir, log: writeStderr, onEx
 try {
   supervisor.open(wantDown ? 'down' : 'up');
 } catch (e) {
+  if (e instanceof SetupError && e.bare) {
+    writeStderr(`${e.what}: ${reason(e.cause)}\n`);
+    process.exit(EXIT_FAIL);
+  }
   if (e instanceof SetupError) diag.fatal(e.what, e.cause, EXIT_FAIL);
   diag.fatal(`unable to supervise ${dir}`, e, EXIT_FAIL);
 }

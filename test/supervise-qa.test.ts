@@ -1,0 +1,62 @@
+// Differential checks of supervise against the C one (Debian's 0.76) in
+// corners the other supervise tests do not reach: each case runs both on
+// identical fresh directories and compares what can be observed.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bin, cbin, Procs, run } from './helpers';
+import { exitOf, makeService, startSupervise, waitStatus } from './supervise-util';
+
+const procs = new Procs();
+after(() => procs.cleanup());
+
+const SLEEP_RUN = '#!/bin/sh\nexec sleep 1000\n';
+const PROGS = [['ours', bin('supervise')], ['C', cbin('supervise')]] as const;
+
+function listing(dir: string): string {
+  return fs.readdirSync(dir).filter((f) => f !== 'info' && !f.endsWith('.new')).sort().map((f) => {
+    const st = fs.lstatSync(path.join(dir, f));
+    return `${f} ${(st.mode & 0o170000).toString(8)} ${(st.mode & 0o7777).toString(8)}`;
+  }).join('\n');
+}
+
+describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () => {
+  test('dangling supervise -> ../state: the target directory is made (0700) and used', async () => {
+    const seen: string[] = [];
+    for (const [name, prog] of PROGS) {
+      const dir = makeService(procs, SLEEP_RUN);
+      fs.symlinkSync('../state', path.join(dir, 'supervise'));
+      const sup = startSupervise(procs, dir, { prog });
+      await waitStatus(dir, (s) => s.pid !== 0, `${name}: up through the symlink`);
+      const target = path.join(path.dirname(dir), 'state');
+      seen.push(`state ${(fs.statSync(target).mode & 0o7777).toString(8)}\n${listing(target)}`);
+      assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dx exits 0`);
+      assert.equal(sup.stderr(), '', `${name}: nothing on stderr`);
+    }
+    assert.equal(seen[0], seen[1]);
+    assert.match(seen[0], /^state 700\ncontrol 10000 600\nlock 100000 600\nok 10000 600\nstatus 100000 644$/);
+  });
+
+  test('a target of 255 bytes is made; 256 bytes is fatal in bare words, 111', async () => {
+    const results: string[] = [];
+    for (const [, prog] of PROGS) {
+      for (const len of [255, 256]) {
+        const dir = makeService(procs, SLEEP_RUN);
+        const base = path.join(path.dirname(dir), 't');
+        const target = base + 'x'.repeat(len - base.length);
+        fs.symlinkSync(target, path.join(dir, 'supervise'));
+        const sup = startSupervise(procs, dir, { prog });
+        if (len === 255) {
+          await waitStatus(dir, (s) => s.pid !== 0, `${prog}: up with a ${len}-byte target`);
+          assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+        }
+        const end = await exitOf(sup.child);
+        results.push(`${len}: ${JSON.stringify(end)} ${sup.stderr()} made=${fs.existsSync(target)}`);
+      }
+    }
+    assert.deepEqual(results.slice(0, 2), results.slice(2));
+    assert.equal(results[1], '256: {"code":111,"signal":null} unable to readlink ./supervise: unknown error\n made=false');
+  });
+});
