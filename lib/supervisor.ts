@@ -105,6 +105,10 @@ export class Supervisor {
     this.listen(controlRead);
     writeInfoFile(this.dir, this.info);
     if (this.want === 'up') this.requestStart();
+    // the C supervise writes the status once more as its command loop
+    // begins, and once more as it exits (finish): the same record, but a
+    // status that cannot be written is warned about each time
+    this.announce();
   }
 
   /** Releases every fd (and the lock). The service, if running, is left alone. */
@@ -228,6 +232,7 @@ export class Supervisor {
 
   private finish(): void {
     if (this.finished) return;
+    this.announce();
     this.close();
     this.onExit();
   }

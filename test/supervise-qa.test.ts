@@ -5,8 +5,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs, run } from './helpers';
-import { exitOf, makeService, startSupervise, waitStatus } from './supervise-util';
+import { bin, cbin, Procs, run, waitFor } from './helpers';
+import { exitOf, makeService, okOpen, startSupervise, waitStatus } from './supervise-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -59,4 +59,25 @@ describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () 
     assert.deepEqual(results.slice(0, 2), results.slice(2));
     assert.equal(results[1], '256: {"code":111,"signal":null} unable to readlink ./supervise: unknown error\n made=false');
   });
+});
+
+test('supervise/status that cannot be written: one warning per status write, as many as the C one writes', async () => {
+  const WARN = 'supervise: warning: unable to open svc/supervise/status.new: is a directory\n';
+  for (const downFile of [true, false]) {
+    const seen: string[] = [];
+    for (const [name, prog] of PROGS) {
+      const dir = makeService(procs, SLEEP_RUN, downFile ? { down: '' } : {});
+      fs.mkdirSync(path.join(dir, 'supervise', 'status.new'), { recursive: true });
+      const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
+      // the status is never written: wait for the warnings of the start (C: the last one a second after it)
+      await waitFor(() => sup.stderr().split('\n').length - 1 >= (downFile ? 2 : 3), `${name}: setup warnings`);
+      await waitFor(() => fs.existsSync(path.join(dir, 'supervise', 'ok')) && okOpen(dir), `${name}: ok open`);
+      assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dx exits 0`);
+      seen.push(sup.stderr());
+    }
+    assert.equal(seen[0], seen[1], `down file ${downFile}`);
+    // start, loop, (start), d, x, (the exit of ./run), exit
+    assert.equal(seen[1], WARN.repeat(downFile ? 5 : 7));
+  }
 });
