@@ -81,3 +81,21 @@ test('supervise/status that cannot be written: one warning per status write, as 
     assert.equal(seen[1], WARN.repeat(downFile ? 5 : 7));
   }
 });
+
+test('a directory name that is not UTF-8 is entered and printed as the bytes given', async () => {
+  const seen: string[] = [];
+  for (const [name, prog] of PROGS) {
+    const root = path.dirname(makeService(procs, undefined));
+    const dir = Buffer.concat([Buffer.from(root + '/'), Buffer.from('svc\xe9', 'latin1')]);
+    fs.renameSync(path.join(root, 'svc'), dir);
+    const sup = startSupervise(procs, '', { prog: '/bin/sh', args: ['-c', `exec "$0" "$(printf 'svc\\351')"`, prog], cwd: root });
+    await waitFor(() => sup.stderr().includes('\n'), `${name}: the start failure reported`);
+    const fd = fs.openSync(Buffer.concat([dir, Buffer.from('/supervise/control')]), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fs.writeSync(fd, 'dx');
+    fs.closeSync(fd);
+    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: dx exits 0`);
+    seen.push(sup.stderr().split('\n')[0]);
+  }
+  assert.equal(seen[0], seen[1]);
+  assert.equal(seen[1], 'supervise: fatal: unable to start svc\xe9/run: file does not exist');
+});
