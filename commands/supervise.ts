@@ -6,6 +6,7 @@ import { byteArgs, writeBytes } from '../lib/svc-argv';
 import { chdirBytes } from '../lib/svc-cwd';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
+import { ignoreForOurselves } from '../lib/pass-on';
 import { showAs } from '../lib/proctitle';
 import { SetupError, Supervisor } from '../lib/supervisor';
 
@@ -36,6 +37,8 @@ answerHelp('supervise', args, {
 const diag = new Diag('supervise');
 // Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
 process.on('SIGUSR1', () => undefined);
+// signals our caller ignored stay ignored for supervise itself, as for the C one
+ignoreForOurselves();
 // supervise must never die of its own bug while it holds a service.
 process.on('uncaughtException', (e) => writeStderr(`supervise: warning: internal error: ${String(e)}\n`));
 

@@ -99,3 +99,18 @@ test('a directory name that is not UTF-8 is entered and printed as the bytes giv
   assert.equal(seen[0], seen[1]);
   assert.equal(seen[1], 'supervise: fatal: unable to start svc\xe9/run: file does not exist');
 });
+
+test('signals ignored by whoever started supervise stay ignored for it (nohup supervise survives HUP), as for the C one', async () => {
+  for (const [name, prog] of PROGS) {
+    const dir = makeService(procs, SLEEP_RUN);
+    const sup = startSupervise(procs, dir, { prog: '/bin/sh', args: ['-c', `trap '' HUP INT TERM; exec "$0" "$1"`, prog, dir] });
+    await waitStatus(dir, (s) => s.pid !== 0, `${name}: up`);
+    for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.kill(sup.child.pid!, sig);
+    // a pending signal that kills is acted on before supervise runs again: a status written afterwards proves it alive
+    assert.equal((await run(cbin('svc'), ['-p', dir])).code, 0);
+    await waitStatus(dir, (s) => s.paused, `${name}: still obeys after HUP INT TERM`, 5000);
+    assert.equal((await run(cbin('svok'), [dir])).code, 0, `${name}: svok`);
+    assert.equal((await run(cbin('svc'), ['-dcxk', dir])).code, 0);
+    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dcxk exits 0 (./run ignores TERM too)`);
+  }
+});
