@@ -374,6 +374,32 @@ function standIn(): (ChildProcess & { pid: number }) | undefined {
 }
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+/** Enough of an ELF header for its class, type and machine. */
+const ELF_HEAD = 20;
+
+/** e_machine values (with their EI_CLASS) the kernel runs on each Node arch; others are not judged. */
+const MACHINES: Partial<Record<string, Array<[number, number]>>> = {
+  x64: [[2, 62], [1, 62], [1, 3]], // x86-64, x32, i386
+  ia32: [[1, 3]],
+  arm64: [[2, 183], [1, 40]], // AArch64, arm
+  arm: [[1, 40]],
+};
+
+/**
+ * Whether the kernel's ELF loader could take this header (zero-padded, as
+ * it reads it): type executable or shared object, a machine of this host.
+ * A truncated file or a binary for another architecture gets ENOEXEC from
+ * execve, which libuv's exec would answer by running it through /bin/sh.
+ */
+function runnableElf(head: Buffer): boolean {
+  const le = os.endianness() === 'LE';
+  const type = le ? head.readUInt16LE(16) : head.readUInt16BE(16);
+  if (type !== 2 && type !== 3) return false;
+  const machines = MACHINES[process.arch];
+  if (!machines) return true;
+  const machine = le ? head.readUInt16LE(18) : head.readUInt16BE(18);
+  return machines.some(([cls, m]) => cls === head[4] && m === machine);
+}
 
 /**
  * libuv's exec, like glibc's execvp, runs a file the kernel refuses with
@@ -393,9 +419,10 @@ function checkFormat(dir: string): void {
   let refused = false;
   try {
     if (fs.fstatSync(fd).isFile()) {
-      const head = Buffer.alloc(4);
-      const n = fs.readSync(fd, head, 0, 4, 0);
-      refused = !(n >= 2 && head[0] === 0x23 && head[1] === 0x21) && !(n === 4 && head.equals(ELF));
+      const head = Buffer.alloc(ELF_HEAD);
+      const n = fs.readSync(fd, head, 0, ELF_HEAD, 0);
+      const script = n >= 2 && head[0] === 0x23 && head[1] === 0x21;
+      refused = !script && (n < 4 || !head.subarray(0, 4).equals(ELF) || !runnableElf(head));
     }
   } catch {
     // unreadable: the exec decides

@@ -114,3 +114,22 @@ test('signals ignored by whoever started supervise stay ignored for it (nohup su
     assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dcxk exits 0 (./run ignores TERM too)`);
   }
 });
+
+test('a ./run with an ELF header the kernel refuses (truncated, another machine) is an exec format error, not a shell script', async () => {
+  const foreign = Buffer.from(fs.readFileSync('/bin/true'));
+  foreign.writeUInt16LE(process.arch === 'arm64' ? 62 : 183, 18); // e_machine: x86-64 on arm64 hosts, AArch64 elsewhere
+  for (const [what, content] of [['truncated', Buffer.from('\x7fELF\x02\x01\x01', 'latin1')], ['foreign', foreign]] as const) {
+    const seen: string[] = [];
+    for (const [name, prog] of PROGS) {
+      const dir = makeService(procs, undefined);
+      fs.writeFileSync(path.join(dir, 'run'), content, { mode: 0o755 });
+      const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
+      await waitFor(() => sup.stderr().includes('\n'), `${name} ${what}: the start failure reported`);
+      assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name} ${what}: -dx exits 0`);
+      seen.push(sup.stderr().split('\n')[0]);
+    }
+    assert.equal(seen[0], seen[1], what);
+    assert.equal(seen[1], 'supervise: fatal: unable to start svc/run: exec format error', what);
+  }
+});
