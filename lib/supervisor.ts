@@ -374,8 +374,6 @@ function standIn(): (ChildProcess & { pid: number }) | undefined {
 }
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-/** Enough of an ELF header for its class, type and machine. */
-const ELF_HEAD = 20;
 
 /** e_machine values (with their EI_CLASS) the kernel runs on each Node arch; others are not judged. */
 const MACHINES: Partial<Record<string, Array<[number, number]>>> = {
@@ -403,33 +401,57 @@ function runnableElf(head: Buffer): boolean {
 
 /**
  * libuv's exec, like glibc's execvp, runs a file the kernel refuses with
- * ENOEXEC (no `#!`, not ELF) through /bin/sh; the C supervise's plain
- * execve reports "exec format error" instead, and so do we. Anything this
- * check cannot read, or that a binfmt_misc handler might run, is left for
- * the exec to judge.
+ * ENOEXEC (no `#!`, not ELF, or a `#!` interpreter so refused) through
+ * /bin/sh; the C supervise's plain execve reports "exec format error"
+ * instead, and so do we. Anything this check cannot read, or that a
+ * binfmt_misc handler might run, is left for the exec to judge.
  */
 function checkFormat(dir: string): void {
+  if (refusedFormat(dir, `${dir}/run`, 0) && !binfmtMiscHandlers()) {
+    throw Object.assign(new Error('exec format error'), { code: 'ENOEXEC' });
+  }
+}
+
+/** How many `#!` interpreters deep the kernel follows (it fails beyond, with ELOOP). */
+const SCRIPT_DEPTH = 4;
+
+/** Whether execve of file (cwd dir) would fail with ENOEXEC, as far as can be told; false when unsure. */
+function refusedFormat(dir: string, file: string | Buffer, depth: number): boolean {
   let fd: number;
   try {
-    fs.accessSync(`${dir}/run`, fs.constants.X_OK);
-    fd = fs.openSync(`${dir}/run`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+    fs.accessSync(file, fs.constants.X_OK);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch {
-    return;
+    return false;
   }
-  let refused = false;
   try {
-    if (fs.fstatSync(fd).isFile()) {
-      const head = Buffer.alloc(ELF_HEAD);
-      const n = fs.readSync(fd, head, 0, ELF_HEAD, 0);
-      const script = n >= 2 && head[0] === 0x23 && head[1] === 0x21;
-      refused = !script && (n < 4 || !head.subarray(0, 4).equals(ELF) || !runnableElf(head));
+    if (!fs.fstatSync(fd).isFile()) return false;
+    const head = Buffer.alloc(BINPRM_BUF);
+    const n = fs.readSync(fd, head, 0, BINPRM_BUF, 0);
+    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) {
+      if (depth >= SCRIPT_DEPTH) return false;
+      const interp = interpreter(head.subarray(2, n));
+      if (interp.length === 0) return true;
+      return refusedFormat(dir, interp[0] === 0x2f ? interp : Buffer.concat([Buffer.from(`${dir}/`), interp]), depth + 1);
     }
+    return n < 4 || !head.subarray(0, 4).equals(ELF) || !runnableElf(head);
   } catch {
-    // unreadable: the exec decides
+    return false; // unreadable: the exec decides
   } finally {
     fs.closeSync(fd);
   }
-  if (refused && !binfmtMiscHandlers()) throw Object.assign(new Error('exec format error'), { code: 'ENOEXEC' });
+}
+
+/** What the kernel reads of a file to judge it. */
+const BINPRM_BUF = 256;
+
+/** The interpreter named on a `#!` line (what follows `#!`): blanks skipped, up to a blank, newline or NUL. */
+function interpreter(line: Buffer): Buffer {
+  let i = 0;
+  while (i < line.length && (line[i] === 0x20 || line[i] === 0x09)) i++;
+  let j = i;
+  while (j < line.length && line[j] !== 0x20 && line[j] !== 0x09 && line[j] !== 0x0a && line[j] !== 0) j++;
+  return line.subarray(i, j);
 }
 
 /** Whether the kernel has extra binary formats registered (then it may run what we would refuse). */

@@ -115,10 +115,18 @@ test('signals ignored by whoever started supervise stay ignored for it (nohup su
   }
 });
 
-test('a ./run with an ELF header the kernel refuses (truncated, another machine) is an exec format error, not a shell script', async () => {
+test('a ./run the kernel refuses (truncated or foreign ELF, #! naming no or such an interpreter) is an exec format error, not a shell script', async () => {
   const foreign = Buffer.from(fs.readFileSync('/bin/true'));
   foreign.writeUInt16LE(process.arch === 'arm64' ? 62 : 183, 18); // e_machine: x86-64 on arm64 hosts, AArch64 elsewhere
-  for (const [what, content] of [['truncated', Buffer.from('\x7fELF\x02\x01\x01', 'latin1')], ['foreign', foreign]] as const) {
+  const interp = path.join(procs.tmpdir('dtn-interp-'), 'interp');
+  fs.writeFileSync(interp, 'echo hi\n', { mode: 0o755 }); // executable, but no #! and not ELF
+  const cases = [
+    ['truncated ELF', Buffer.from('\x7fELF\x02\x01\x01', 'latin1')],
+    ['foreign ELF', foreign],
+    ['#! and no interpreter', Buffer.from('#!\nexec sleep 1000\n')],
+    ['#! a refused interpreter', Buffer.from(`#! ${interp} -x\nexec sleep 1000\n`)],
+  ] as const;
+  for (const [what, content] of cases) {
     const seen: string[] = [];
     for (const [name, prog] of PROGS) {
       const dir = makeService(procs, undefined);
