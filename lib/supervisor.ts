@@ -265,8 +265,9 @@ export class Supervisor {
         // A shell prefix restores limits Node cannot lower on itself
         // (lib/limits.ts) or ignored signals (lib/pass-on.ts): ./run's
         // own errors must still be ours to report.
-        if (argv[0] !== './run') checkExecutable(this.dir);
-        checkFormat(this.dir);
+        const prefixed = argv[0] !== './run';
+        if (prefixed) checkExecutable(`${this.dir}/run`);
+        checkFormat(this.dir, prefixed);
         return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: withInherited(['inherit', 'inherit', 'inherit']) });
       });
     } catch (e) {
@@ -406,8 +407,8 @@ function runnableElf(head: Buffer): boolean {
  * instead, and so do we. Anything this check cannot read, or that a
  * binfmt_misc handler might run, is left for the exec to judge.
  */
-function checkFormat(dir: string): void {
-  if (refusedFormat(dir, `${dir}/run`, 0) && !binfmtMiscHandlers()) {
+function checkFormat(dir: string, prefixed: boolean): void {
+  if (refusedFormat(dir, `${dir}/run`, 0, prefixed) && !binfmtMiscHandlers()) {
     throw Object.assign(new Error('exec format error'), { code: 'ENOEXEC' });
   }
 }
@@ -415,28 +416,43 @@ function checkFormat(dir: string): void {
 /** How many `#!` interpreters deep the kernel follows (it fails beyond, with ELOOP). */
 const SCRIPT_DEPTH = 4;
 
-/** Whether execve of file (cwd dir) would fail with ENOEXEC, as far as can be told; false when unsure. */
-function refusedFormat(dir: string, file: string | Buffer, depth: number): boolean {
+/**
+ * Whether execve of file (cwd dir) would fail with ENOEXEC, as far as can be
+ * told; false when unsure. `prefixed`: ./run goes through a shell, whose
+ * exec would report a missing or unusable `#!` interpreter in its own words;
+ * that error is thrown here instead, as execve gives it.
+ */
+function refusedFormat(dir: string, file: string | Buffer, depth: number, prefixed: boolean): boolean {
+  if (prefixed && depth > 0) checkExecutable(file);
+  const head = readHead(file);
+  if (!head) return false;
+  if (head.length >= 2 && head[0] === 0x23 && head[1] === 0x21) {
+    if (depth >= SCRIPT_DEPTH) return false;
+    const interp = interpreter(head.subarray(2));
+    if (interp.length === 0) return true;
+    const next = interp[0] === 0x2f ? interp : Buffer.concat([Buffer.from(`${dir}/`), interp]);
+    return refusedFormat(dir, next, depth + 1, prefixed);
+  }
+  const elf = Buffer.alloc(BINPRM_BUF); // zero-padded, as the kernel reads it
+  head.copy(elf);
+  return head.length < 4 || !elf.subarray(0, 4).equals(ELF) || !runnableElf(elf);
+}
+
+/** The first bytes of an executable regular file; undefined when it is not one or cannot be read. */
+function readHead(file: string | Buffer): Buffer | undefined {
   let fd: number;
   try {
     fs.accessSync(file, fs.constants.X_OK);
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch {
-    return false;
+    return undefined;
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) return false;
+    if (!fs.fstatSync(fd).isFile()) return undefined;
     const head = Buffer.alloc(BINPRM_BUF);
-    const n = fs.readSync(fd, head, 0, BINPRM_BUF, 0);
-    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) {
-      if (depth >= SCRIPT_DEPTH) return false;
-      const interp = interpreter(head.subarray(2, n));
-      if (interp.length === 0) return true;
-      return refusedFormat(dir, interp[0] === 0x2f ? interp : Buffer.concat([Buffer.from(`${dir}/`), interp]), depth + 1);
-    }
-    return n < 4 || !head.subarray(0, 4).equals(ELF) || !runnableElf(head);
+    return head.subarray(0, fs.readSync(fd, head, 0, BINPRM_BUF, 0));
   } catch {
-    return false; // unreadable: the exec decides
+    return undefined; // unreadable: the exec decides
   } finally {
     fs.closeSync(fd);
   }
@@ -463,8 +479,8 @@ function binfmtMiscHandlers(): boolean {
   }
 }
 
-function checkExecutable(dir: string): void {
-  const file = `${dir}/run`;
+/** Throws what execve would for a file it cannot run at all (missing, not executable, a directory). */
+function checkExecutable(file: string | Buffer): void {
   fs.accessSync(file, fs.constants.X_OK);
   if (fs.statSync(file).isDirectory()) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
 }

@@ -141,3 +141,24 @@ test('a ./run the kernel refuses (truncated or foreign ELF, #! naming no or such
     assert.equal(seen[1], 'supervise: fatal: unable to start svc/run: exec format error', what);
   }
 });
+
+test('with a signal ignored by its caller (./run then goes through a shell), a bad #! interpreter is still reported in supervise\'s words', async () => {
+  const missing = path.join(procs.tmpdir('dtn-interp-'), 'missing');
+  const cases = [
+    [`#!${missing}\n`, 'file does not exist'],
+    [`#!${path.dirname(missing)}\n`, 'access denied'],
+  ] as const;
+  for (const [text, why] of cases) {
+    const seen: string[] = [];
+    for (const [name, prog] of PROGS) {
+      const dir = makeService(procs, text);
+      const sup = startSupervise(procs, dir, { prog: '/bin/sh', args: ['-c', `trap '' HUP; exec "$0" svc`, prog], cwd: path.dirname(dir) });
+      await waitFor(() => sup.stderr().includes('\n'), `${name} ${why}: the start failure reported`);
+      assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name} ${why}: -dx exits 0`);
+      seen.push(sup.stderr().split('\n')[0]);
+    }
+    assert.equal(seen[0], seen[1], why);
+    assert.equal(seen[1], `supervise: fatal: unable to start svc/run: ${why}`);
+  }
+});
