@@ -479,8 +479,8 @@ function binfmtMiscHandlers(): boolean {
   }
 }
 
-/** Throws what execve would for a file it cannot run at all (missing, not executable, a directory). */
+/** Throws what execve would for a file it cannot run at all (missing, not executable, not a regular file). */
 function checkExecutable(file: string | Buffer): void {
   fs.accessSync(file, fs.constants.X_OK);
-  if (fs.statSync(file).isDirectory()) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+  if (!fs.statSync(file).isFile()) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
 }

@@ -142,16 +142,20 @@ test('a ./run the kernel refuses (truncated or foreign ELF, #! naming no or such
   }
 });
 
-test('with a signal ignored by its caller (./run then goes through a shell), a bad #! interpreter is still reported in supervise\'s words', async () => {
+test('with a signal ignored by its caller (./run then goes through a shell), a ./run execve refuses is still reported in supervise\'s words', async () => {
   const missing = path.join(procs.tmpdir('dtn-interp-'), 'missing');
   const cases = [
     [`#!${missing}\n`, 'file does not exist'],
     [`#!${path.dirname(missing)}\n`, 'access denied'],
+    [undefined, 'access denied'], // ./run an executable FIFO
   ] as const;
   for (const [text, why] of cases) {
     const seen: string[] = [];
     for (const [name, prog] of PROGS) {
       const dir = makeService(procs, text);
+      if (text === undefined) {
+        assert.equal((await run('/usr/bin/mkfifo', ['-m', '755', path.join(dir, 'run')])).code, 0);
+      }
       const sup = startSupervise(procs, dir, { prog: '/bin/sh', args: ['-c', `trap '' HUP; exec "$0" svc`, prog], cwd: path.dirname(dir) });
       await waitFor(() => sup.stderr().includes('\n'), `${name} ${why}: the start failure reported`);
       assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
