@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
-import { exitOf, makeService, okOpen, startSupervise, waitStatus } from './supervise-util';
+import { exitOf, makeService, okOpen, startSupervise, superviseListing, waitStatus } from './supervise-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -14,12 +14,6 @@ after(() => procs.cleanup());
 const SLEEP_RUN = '#!/bin/sh\nexec sleep 1000\n';
 const PROGS = [['ours', bin('supervise')], ['C', cbin('supervise')]] as const;
 
-function listing(dir: string): string {
-  return fs.readdirSync(dir).filter((f) => f !== 'info' && !f.endsWith('.new')).sort().map((f) => {
-    const st = fs.lstatSync(path.join(dir, f));
-    return `${f} ${(st.mode & 0o170000).toString(8)} ${(st.mode & 0o7777).toString(8)}`;
-  }).join('\n');
-}
 
 describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () => {
   test('dangling supervise -> ../state: the target directory is made (0700) and used', async () => {
@@ -30,7 +24,7 @@ describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () 
       const sup = startSupervise(procs, dir, { prog });
       await waitStatus(dir, (s) => s.pid !== 0, `${name}: up through the symlink`);
       const target = path.join(path.dirname(dir), 'state');
-      seen.push(`state ${(fs.statSync(target).mode & 0o7777).toString(8)}\n${listing(target)}`);
+      seen.push(`state ${(fs.statSync(target).mode & 0o7777).toString(8)}\n${superviseListing(target)}`);
       assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
       assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dx exits 0`);
       assert.equal(sup.stderr(), '', `${name}: nothing on stderr`);
