@@ -1,9 +1,12 @@
 // supervise dir: starts dir/run and keeps it running, controlled through
 // dir/supervise/control (svc), its state in dir/supervise/status (svstat).
 import fs from 'node:fs';
-import { Diag, errnoCode, EXIT_FAIL, writeStderr } from '../lib/errors';
+import { Diag, errnoCode, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
+import { byteArgs, writeBytes } from '../lib/svc-argv';
+import { chdirBytes } from '../lib/svc-cwd';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
+import { ignoreForOurselves } from '../lib/pass-on';
 import { showAs } from '../lib/proctitle';
 import { SetupError, Supervisor } from '../lib/supervisor';
 
@@ -34,29 +37,39 @@ answerHelp('supervise', args, {
 const diag = new Diag('supervise');
 // Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
 process.on('SIGUSR1', () => undefined);
+// signals our caller ignored stay ignored for supervise itself, as for the C one
+ignoreForOurselves();
 // supervise must never die of its own bug while it holds a service.
 process.on('uncaughtException', (e) => writeStderr(`supervise: warning: internal error: ${String(e)}\n`));
 
 if (args.length !== 1) diag.usage('dir');
-const dir = args[0];
+// a byte string (lib/svc-argv.ts): a name that is not UTF-8 is entered and
+// printed as the bytes given, so every diagnostic goes out as bytes
+const dir = byteArgs(args)[0];
 showAs('supervise', args);
+
+function fatal(what: string, err: unknown, prefix = 'supervise: fatal: '): never {
+  writeBytes(2, `${prefix}${what}: ${reason(err)}\n`);
+  process.exit(EXIT_FAIL);
+}
+
 try {
-  process.chdir(dir);
+  chdirBytes(dir);
 } catch (e) {
-  diag.fatal(`unable to chdir to ${dir}`, e);
+  fatal(`unable to chdir to ${dir}`, e);
 }
 let wantDown = false;
 try {
   fs.statSync('down');
   wantDown = true;
 } catch (e) {
-  if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${dir}/down`, e);
+  if (errnoCode(e) !== 'ENOENT') fatal(`unable to stat ${dir}/down`, e);
 }
 
-const supervisor = new Supervisor({ dir: '.', label: dir, log: writeStderr, onExit: () => process.exit(0) });
+const supervisor = new Supervisor({ dir: '.', label: dir, log: (line) => writeBytes(2, line), onExit: () => process.exit(0) });
 try {
   supervisor.open(wantDown ? 'down' : 'up');
 } catch (e) {
-  if (e instanceof SetupError) diag.fatal(e.what, e.cause, EXIT_FAIL);
-  diag.fatal(`unable to supervise ${dir}`, e, EXIT_FAIL);
+  if (e instanceof SetupError) fatal(e.what, e.cause, e.bare ? '' : undefined);
+  fatal(`unable to supervise ${dir}`, e);
 }

@@ -4,6 +4,7 @@
 // us (Node marks 3-15 close-on-exec at start). The launcher records both
 // (lib/exec.ts); here they are handed on to a child.
 import { StdioOptions } from 'node:child_process';
+import os from 'node:os';
 import { launcherRecord } from './exec';
 import { throughShell } from './sh-wrap';
 
@@ -19,6 +20,24 @@ export function keepIgnored(argv: readonly string[]): readonly string[] {
   const { ignored } = recorded();
   if (ignored.length === 0) return argv;
   return throughShell(`trap '' ${ignored.join(' ')}`, argv);
+}
+
+/** Signals that would end or stop us by default, and that a listener can take. */
+const KEEPABLE = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGIO',
+  'SIGPWR', 'SIGSYS', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
+
+/**
+ * The C programs keep for themselves the signals their caller ignored
+ * (nohup supervise survives HUP); Node reset them to the default at start.
+ * Each one that would end or stop us is taken by a listener that does
+ * nothing: the same as ignoring it. The child still gets it ignored
+ * (keepIgnored).
+ */
+export function ignoreForOurselves(): void {
+  const { ignored } = recorded();
+  for (const name of KEEPABLE) {
+    if (ignored.includes(os.constants.signals[name])) process.on(name, () => undefined);
+  }
 }
 
 type Std = 'inherit' | 'ignore' | number;

@@ -11,8 +11,34 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NONBLOCK } = fs.consta
 
 /** A setup step that failed: `what` in the C tool's words, `cause` the system error. */
 export class SetupError extends Error {
-  constructor(public readonly what: string, public readonly cause: unknown) {
+  /** `bare`: the C tool prints this one without its "supervise: fatal: " prefix. */
+  constructor(public readonly what: string, public readonly cause: unknown, public readonly bare = false) {
     super(what);
+  }
+}
+
+/** Longest symlink target the C supervise reads (its buffer is 256 bytes, one kept for the NUL). */
+const LINK_MAX = 255;
+
+/**
+ * Debian's supervise (patch 0002): when supervise/ exists as a symlink, the
+ * directory it names is made (one level, mode 0700, relative to the
+ * service directory), so that a dangling supervise -> /run/... link works.
+ * A target too long for its buffer is fatal, in its own bare words.
+ */
+function makeLinkTarget(dir: string, sup: string): void {
+  let target: Buffer;
+  try {
+    target = fs.readlinkSync(sup, { encoding: 'buffer' });
+  } catch {
+    return; // not a symlink (or gone): the lock below tells
+  }
+  if (target.length > LINK_MAX) throw new SetupError('unable to readlink ./supervise', 'unknown error', true);
+  const at = target[0] === 0x2f ? target : Buffer.concat([Buffer.from(dir + '/'), target]);
+  try {
+    fs.mkdirSync(at, 0o700);
+  } catch {
+    // exists already, or the lock below fails with the reason
   }
 }
 
@@ -52,6 +78,7 @@ export function openLockAndControl(dir: string, label: string): Omit<SuperviseFd
     fs.mkdirSync(sup, 0o700);
   } catch {
     // exists already, or the lock below fails with the reason
+    makeLinkTarget(dir, sup);
   }
   const lock = attempt(`unable to acquire ${label}/supervise/lock`, () => {
     const fd = fs.openSync(path.join(sup, 'lock'), O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK, 0o600);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
 import { Status } from '../lib/status';
-import { exitOf, makeService, readLog, startSupervise, statusBytes, waitStatus } from './supervise-util';
+import { exitOf, makeService, readLog, startSupervise, statusBytes, superviseListing, waitStatus } from './supervise-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -107,11 +107,7 @@ test('files and modes of supervise/ are those of the C supervise', async () => {
     procs.adopt(s.pid);
     const sd = path.join(dir, 'supervise');
     // ours keeps one more file (beyond): supervise/info; NAME.new exist while files are replaced
-    const entries = fs.readdirSync(sd).filter((f) => f !== 'info' && !f.endsWith('.new')).sort().map((f) => {
-      const st = fs.lstatSync(path.join(sd, f));
-      return `${f} ${(st.mode & 0o170000).toString(8)} ${(st.mode & 0o7777).toString(8)}`;
-    });
-    listing.push([`supervise ${(fs.statSync(sd).mode & 0o7777).toString(8)}`, ...entries].join('\n'));
+    listing.push(`supervise ${(fs.statSync(sd).mode & 0o7777).toString(8)}\n${superviseListing(sd)}`);
     assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
     assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
   }
