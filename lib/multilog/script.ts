@@ -27,10 +27,10 @@ export interface Script {
   dirs: DirSpec[];
 }
 
-/** Leading decimal digits as a number (0 if none), like scan_ulong. */
+/** Leading decimal digits as a number (0 if none), like scan_ulong: wrapped to 64 bits. */
 function leadingNumber(s: string): number {
   const m = /^[0-9]*/.exec(s);
-  return m && m[0] ? Number(m[0]) : 0;
+  return m && m[0] ? Number(BigInt.asUintN(64, BigInt(m[0]))) : 0;
 }
 
 export function parseScript(args: readonly string[]): Script {
