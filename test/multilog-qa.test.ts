@@ -116,3 +116,21 @@ test('multilog: s and n numbers wrap at 2^64 as the C scan_ulong does', async ()
   const two = await compare({ args: ['n18446744073709551618', 's4096', './d'], input });
   assert.equal(two.tree!.filter((l) => l.startsWith('d/@')).length, 1, two.tree!.join('\n'));
 });
+
+test('multilog: a directory name is resolved by the kernel, not tidied (d/., d/.., symlinks)', async () => {
+  const input = 'a\nb\n';
+  const gone = await compare({ args: ['./d/.'], input });
+  assert.equal(gone.code, 111);
+  assert.equal(gone.stderr, 'multilog: fatal: unable to open directory ./d/.: file does not exist\n');
+  await compare({ args: ['./d/../e'], input });
+  await compare({ args: ['./d/../e'], input, setup: (w) => fs.mkdirSync(path.join(w, 'd')) });
+  const viaLink = await compare({
+    args: ['./l/../z'],
+    input,
+    setup: (w) => {
+      fs.mkdirSync(path.join(w, 'x', 'y'), { recursive: true });
+      fs.symlinkSync('x/y', path.join(w, 'l'));
+    },
+  });
+  assert.ok(viaLink.tree!.includes('x/z/ 700'), viaLink.tree!.join('\n'));
+});

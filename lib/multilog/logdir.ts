@@ -9,7 +9,6 @@
 // each input read of READ_SIZE bytes, see Engine) while the real writes are
 // batched: only data the model has flushed is written, in large blocks.
 import fs from 'node:fs';
-import path from 'node:path';
 import { Diag, errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
@@ -52,14 +51,15 @@ export class LogDir {
 
   constructor(spec: DirSpec, startDir: string) {
     this.name = spec.name;
-    this.dir = path.resolve(startDir, spec.name);
+    // joined, not normalised: the kernel resolves `d/.`, `..` and symlinks as for the C tool's chdir
+    this.dir = spec.name.startsWith('/') ? spec.name : `${startDir}/${spec.name}`;
     this.size = spec.size;
     this.num = spec.num;
     this.processor = spec.processor;
   }
 
   private file(f: string): string {
-    return path.join(this.dir, f);
+    return `${this.dir}/${f}`;
   }
 
   /** Start-up: create, lock, recover after a crash, open `current`. Fatal on failure. */

@@ -4,7 +4,6 @@
 // for it. Any failure is reported, paused on, and the run is started over.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { Diag } from '../errors';
 import { launcherRecord } from '../exec';
 import { spawnWithLimits } from '../limits';
@@ -22,7 +21,7 @@ function openAll(dir: string, name: string): number[] | undefined {
   ];
   for (const [file, flags, verb] of steps) {
     try {
-      fds.push(fs.openSync(path.join(dir, file), flags, 0o644));
+      fds.push(fs.openSync(`${dir}/${file}`, flags, 0o644));
     } catch (e) {
       diag.warn(`unable to ${verb} ${name}/${file}`, e);
       for (const fd of fds) fs.closeSync(fd);
