@@ -134,3 +134,66 @@ test('multilog: a directory name is resolved by the kernel, not tidied (d/., d/.
   });
   assert.ok(viaLink.tree!.includes('x/z/ 700'), viaLink.tree!.join('\n'));
 });
+
+test('multilog: start-up over an unfinished directory: state, newstate, processed, previous, current as the C one treats them', async () => {
+  const input = 'x\0y\nERROR foo\nplain\n';
+  const d = (w: string): string => path.join(w, 'd');
+  const stateDir = await compare({ args: ['./d'], input, setup: (w) => fs.mkdirSync(path.join(d(w), 'state'), { recursive: true }) });
+  assert.equal(stateDir.stderr, 'multilog: fatal: unable to write to ./d/state: is a directory\n');
+  const newstateDir = await compare({ args: ['./d'], input, setup: (w) => fs.mkdirSync(path.join(d(w), 'newstate'), { recursive: true }) });
+  assert.equal(newstateDir.code, 0);
+  const processedDir = await compare({
+    args: ['./d'], input, stopAfterLines: 1,
+    setup: (w) => {
+      fs.mkdirSync(path.join(d(w), 'processed'), { recursive: true });
+      fs.mkdirSync(path.join(d(w), 'state'));
+    },
+  });
+  assert.equal(processedDir.stderr, 'multilog: warning: unable to remove ./d/processed, pausing: is a directory');
+  const loop = await compare({
+    args: ['./d'], input, stopAfterLines: 1,
+    setup: (w) => {
+      fs.mkdirSync(d(w));
+      fs.symlinkSync('previous', path.join(d(w), 'previous'));
+    },
+  });
+  assert.equal(loop.stderr, 'multilog: warning: unable to stat ./d/previous, pausing: symbolic link loop');
+  const danglingCurrent = await compare({
+    args: ['./d'], input,
+    setup: (w) => {
+      fs.mkdirSync(d(w));
+      fs.symlinkSync('nowhere/x', path.join(d(w), 'current'));
+    },
+  });
+  assert.equal(danglingCurrent.stderr, 'multilog: fatal: unable to write to ./d/current: file does not exist\n');
+  const previousDir = await compare({ args: ['./d'], input, stopAfterLines: 1, setup: (w) => fs.mkdirSync(path.join(d(w), 'previous'), { recursive: true }) });
+  assert.equal(previousDir.stderr, 'multilog: warning: unable to remove ./d/previous, pausing: is a directory');
+});
+
+test('multilog: a previous or current already linked to an @ file (crash between link and unlink) is not saved twice', async () => {
+  const input = 'new\n';
+  for (const f of ['previous', 'current']) {
+    const r = await compare({
+      args: ['./d'], input,
+      setup: (w) => {
+        fs.mkdirSync(path.join(w, 'd'));
+        fs.writeFileSync(path.join(w, 'd', f), 'old\n');
+        fs.linkSync(path.join(w, 'd', f), path.join(w, 'd', '@400000006b0000000000000000.s'));
+      },
+    });
+    assert.equal(r.tree!.filter((l) => l.startsWith('d/@')).length, 1, r.tree!.join('\n'));
+  }
+});
+
+test('multilog: a failed link names the @ file it tried', async () => {
+  // protected_hardlinks: nobody may not link to root's file
+  const r = await compare({
+    args: ['./d'], input: 'a\n', asNobody: true, stopAfterLines: 1,
+    setup: (w) => {
+      fs.mkdirSync(path.join(w, 'd'));
+      fs.chownSync(path.join(w, 'd'), 65534, 65534);
+      fs.writeFileSync(path.join(w, 'd', 'previous'), 'old\n');
+    },
+  });
+  assert.match(r.stderr, /^multilog: warning: unable to link to \.\/d\/@[0-9a-f]{24}\.u, pausing: permission denied$/);
+});

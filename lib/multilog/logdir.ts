@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { Diag, errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
-import { noteFailure, retry } from './pause';
+import { noteFailure, pauseAfter, retry } from './pause';
 import { runProcessor } from './processor';
 import type { DirSpec } from './script';
 
@@ -20,17 +20,6 @@ const OUT_BUF = 512;
 const DIRECT_CHUNK = 8192;
 const NEWLINE = 0x0a;
 const diag: Diag = new Diag('multilog');
-
-/** Whether file exists, following symlinks as the C multilog's stat() does (a dangling one is absent). */
-function exists(file: string): boolean {
-  try {
-    fs.statSync(file);
-    return true;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return false;
-    throw e;
-  }
-}
 
 export class LogDir {
   readonly name: string;
@@ -93,7 +82,7 @@ export class LogDir {
     try {
       this.current = fs.openSync(this.file('current'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
     } catch (e) {
-      diag.fatal(`unable to append to ${this.name}/current`, e);
+      diag.fatal(`unable to ${finished ? 'append' : 'write'} to ${this.name}/current`, e);
     }
     try {
       fs.fchmodSync(this.current, 0o644);
@@ -103,37 +92,63 @@ export class LogDir {
     }
   }
 
-  /** `current` was not finished (crash): keep what it and `previous` hold as @….u files. */
+  /**
+   * `current` was not finished (crash): an unsaved `processed` is dropped
+   * (retried until it goes), a `newstate` too (if it can be), `previous` and
+   * `current` are kept as @….u files, and `state` starts empty.
+   */
   private recover(): void {
-    for (const f of ['state', 'newstate', 'processed']) {
+    retry(`unable to remove ${this.name}/processed`, () => {
       try {
-        fs.unlinkSync(this.file(f));
+        fs.unlinkSync(this.file('processed'));
       } catch (e) {
-        if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to remove ${this.name}/${f}`, e);
+        if (errnoCode(e) !== 'ENOENT') throw e;
+        noteFailure(e);
       }
+    });
+    try {
+      fs.unlinkSync(this.file('newstate'));
+    } catch (e) {
+      noteFailure(e);
+      // as the C multilog: whatever is left there is replaced by the next processor run
     }
-    for (const f of ['previous', 'current']) {
-      let there: boolean;
-      try {
-        there = exists(this.file(f));
-      } catch (e) {
-        diag.fatal(`unable to stat ${this.name}/${f}`, e);
-      }
-      if (!there) continue;
-      this.save(f, 'u');
-    }
+    this.save('previous', 'u');
+    this.save('current', 'u');
     try {
       fs.closeSync(fs.openSync(this.file('state'), 'w', 0o644));
     } catch (e) {
-      diag.fatal(`unable to create ${this.name}/state`, e);
+      diag.fatal(`unable to write to ${this.name}/state`, e);
     }
   }
 
-  /** Links `f` to a new @TAI64N.`code` file, removes `f`, drops the oldest files. */
+  /**
+   * If `f` exists (stat, so a dangling symlink does not): links it to a new
+   * @TAI64N.`code` file unless it has another link already (a crash between
+   * the link and the unlink), removes `f`, drops the oldest files.
+   */
   private save(f: string, code: string): void {
-    retry(`unable to link to ${this.name}/@….${code}`, () => {
-      fs.linkSync(this.file(f), this.file(`${format(now())}.${code}`));
+    const st = retry(`unable to stat ${this.name}/${f}`, () => {
+      try {
+        return fs.statSync(this.file(f));
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT') throw e;
+        noteFailure(e);
+        return undefined;
+      }
     });
+    if (!st) return;
+    if (st.nlink === 1) {
+      for (;;) {
+        const saved = `${format(now())}.${code}`;
+        try {
+          fs.linkSync(this.file(f), this.file(saved));
+          break;
+        } catch (e) {
+          noteFailure(e);
+          pauseAfter(`unable to link to ${this.name}/${saved}`, e);
+        }
+      }
+    }
     retry(`unable to remove ${this.name}/${f}`, () => fs.unlinkSync(this.file(f)));
     this.purge();
   }
