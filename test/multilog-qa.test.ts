@@ -6,7 +6,7 @@
 // once its first messages are out and compared on those.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs } from './helpers';
@@ -196,4 +196,50 @@ test('multilog: a failed link names the @ file it tried', async () => {
     },
   });
   assert.match(r.stderr, /^multilog: warning: unable to link to \.\/d\/@[0-9a-f]{24}\.u, pausing: permission denied$/);
+});
+
+test('multilog: FIFOs without a reader fail at once (non-blocking opens) as in the C multilog', async () => {
+  const input = 'a\n';
+  const fifoStatus = await compare({ args: ['=st'], input, setup: (w) => mkfifo(path.join(w, 'st')) });
+  assert.equal(fifoStatus.stderr, 'multilog: fatal: unable to create st: device not configured\n');
+  const fifoCurrent = await compare({
+    args: ['./d'], input,
+    setup: (w) => {
+      fs.mkdirSync(path.join(w, 'd'));
+      mkfifo(path.join(w, 'd', 'current'));
+      fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
+    },
+  });
+  assert.equal(fifoCurrent.stderr, 'multilog: fatal: unable to append to ./d/current: device not configured\n');
+  const fifoLock = await compare({
+    args: ['./d'], input,
+    setup: (w) => {
+      fs.mkdirSync(path.join(w, 'd'));
+      mkfifo(path.join(w, 'd', 'lock'));
+    },
+  });
+  assert.equal(fifoLock.stderr, 'multilog: fatal: unable to lock directory ./d: device not configured\n');
+});
+
+function mkfifo(file: string): void {
+  assert.equal(spawnSync('mkfifo', [file]).status, 0, `mkfifo ${file}`);
+}
+
+test('multilog: a status file is rewritten by seeking to its start and writing, as the C one does', async () => {
+  const proc = await compare({ args: ['=/proc/self/status'], input: 'a\n', stopAfterLines: 1 });
+  assert.equal(proc.stderr, 'multilog: warning: unable to write /proc/self/status, pausing: invalid argument');
+  // a FIFO that has a reader (this process) opens, but cannot seek
+  const readers: number[] = [];
+  try {
+    const fifo = await compare({
+      args: ['=st'], input: 'a\n', stopAfterLines: 1,
+      setup: (w) => {
+        mkfifo(path.join(w, 'st'));
+        readers.push(fs.openSync(path.join(w, 'st'), 'r+'));
+      },
+    });
+    assert.equal(fifo.stderr, 'multilog: warning: unable to move to beginning of st, pausing: unseekable descriptor');
+  } finally {
+    for (const fd of readers) fs.closeSync(fd);
+  }
 });

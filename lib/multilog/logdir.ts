@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { Diag, errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
+import { OPEN_APPEND, OPEN_TRUNC } from './openflags';
 import { noteFailure, pauseAfter, retry } from './pause';
 import { runProcessor } from './processor';
 import type { DirSpec } from './script';
@@ -66,7 +67,7 @@ export class LogDir {
     }
     try {
       // held (open, locked) until multilog exits
-      this.lock = fs.openSync(this.file('lock'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+      this.lock = fs.openSync(this.file('lock'), OPEN_APPEND, 0o600);
       sys.flock(this.lock, sys.LOCK_EX | sys.LOCK_NB);
     } catch (e) {
       diag.fatal(`unable to lock directory ${this.name}`, e);
@@ -80,7 +81,7 @@ export class LogDir {
     }
     if (!finished) this.recover();
     try {
-      this.current = fs.openSync(this.file('current'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+      this.current = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
     } catch (e) {
       diag.fatal(`unable to ${finished ? 'append' : 'write'} to ${this.name}/current`, e);
     }
@@ -115,7 +116,7 @@ export class LogDir {
     this.save('previous', 'u');
     this.save('current', 'u');
     try {
-      fs.closeSync(fs.openSync(this.file('state'), 'w', 0o644));
+      fs.closeSync(fs.openSync(this.file('state'), OPEN_TRUNC, 0o644));
     } catch (e) {
       diag.fatal(`unable to write to ${this.name}/state`, e);
     }
@@ -293,7 +294,7 @@ export class LogDir {
     retry(`unable to rename current to previous in directory ${this.name}`, () =>
       fs.renameSync(this.file('current'), this.file('previous')));
     this.current = retry(`unable to create ${this.name}/current`, () =>
-      fs.openSync(this.file('current'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600));
+      fs.openSync(this.file('current'), OPEN_APPEND, 0o600));
     retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.current, 0o644));
     this.bytes = 0;
     retry(`unable to set mode of ${this.name}/previous`, () => fs.chmodSync(this.file('previous'), 0o744));
@@ -312,7 +313,7 @@ export class LogDir {
 
   private finishFile(f: string, mode: number | undefined): void {
     const fd = retry(`unable to create ${this.name}/${f}`, () =>
-      fs.openSync(this.file(f), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600));
+      fs.openSync(this.file(f), OPEN_APPEND, 0o600));
     retry(`unable to write ${this.name}/${f} to disk`, () => fs.fsyncSync(fd));
     if (mode !== undefined) retry(`unable to set mode of ${this.name}/${f}`, () => fs.fchmodSync(fd, mode));
     fs.closeSync(fd);

@@ -7,17 +7,18 @@ import fs from 'node:fs';
 import { Diag } from '../errors';
 import { launcherRecord } from '../exec';
 import { spawnWithLimits } from '../limits';
+import { OPEN_READ, OPEN_TRUNC } from './openflags';
 import { pauseAfter, staleFailure } from './pause';
 
 const diag: Diag = new Diag('multilog');
 
 function openAll(dir: string, name: string): number[] | undefined {
   const fds: number[] = [];
-  const steps: Array<[string, string, string]> = [
-    ['previous', 'r', 'read'],
-    ['processed', 'w', 'create'],
-    ['state', 'r', 'read'],
-    ['newstate', 'w', 'create'],
+  const steps: Array<[string, number, string]> = [
+    ['previous', OPEN_READ, 'read'],
+    ['processed', OPEN_TRUNC, 'create'],
+    ['state', OPEN_READ, 'read'],
+    ['newstate', OPEN_TRUNC, 'create'],
   ];
   for (const [file, flags, verb] of steps) {
     try {
