@@ -243,3 +243,22 @@ test('multilog: a status file is rewritten by seeking to its start and writing, 
     for (const fd of readers) fs.closeSync(fd);
   }
 });
+
+test('multilog: a processor whose descriptors cannot be opened: "unable to run", then "processor failed"', async () => {
+  const input = numberedLines(300);
+  const finished = (w: string): void => {
+    fs.mkdirSync(path.join(w, 'd'));
+    fs.writeFileSync(path.join(w, 'd', 'current'), '');
+    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
+  };
+  const noState = await compare({ args: ['s4096', '!cat', './d'], input, stopAfterLines: 2, setup: finished });
+  assert.equal(noState.stderr, 'multilog: fatal: unable to run cat: file does not exist\nmultilog: warning: processor failed in ./d, pausing');
+  const processedDir = await compare({
+    args: ['s4096', '!cat', './d'], input, stopAfterLines: 2,
+    setup: (w) => {
+      finished(w);
+      fs.mkdirSync(path.join(w, 'd', 'processed'));
+    },
+  });
+  assert.equal(processedDir.stderr, 'multilog: fatal: unable to run cat: is a directory\nmultilog: warning: processor failed in ./d, pausing');
+});

@@ -4,27 +4,24 @@
 // for it. Any failure is reported, paused on, and the run is started over.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { Diag } from '../errors';
+import { reason, writeStderr } from '../errors';
 import { launcherRecord } from '../exec';
 import { spawnWithLimits } from '../limits';
 import { OPEN_READ, OPEN_TRUNC } from './openflags';
 import { pauseAfter, staleFailure } from './pause';
 
-const diag: Diag = new Diag('multilog');
-
-function openAll(dir: string, name: string): number[] | undefined {
+/**
+ * The processor's descriptors, opened in this order (as the C multilog's
+ * child does before its exec, so a failure is reported as its exec's would be).
+ */
+function openAll(dir: string, processor: string): number[] | undefined {
   const fds: number[] = [];
-  const steps: Array<[string, number, string]> = [
-    ['previous', OPEN_READ, 'read'],
-    ['processed', OPEN_TRUNC, 'create'],
-    ['state', OPEN_READ, 'read'],
-    ['newstate', OPEN_TRUNC, 'create'],
-  ];
-  for (const [file, flags, verb] of steps) {
+  const steps: Array<[string, number]> = [['previous', OPEN_READ], ['processed', OPEN_TRUNC], ['state', OPEN_READ], ['newstate', OPEN_TRUNC]];
+  for (const [file, flags] of steps) {
     try {
       fds.push(fs.openSync(`${dir}/${file}`, flags, 0o644));
     } catch (e) {
-      diag.warn(`unable to ${verb} ${name}/${file}`, e);
+      writeStderr(`multilog: fatal: unable to run ${processor}: ${reason(e)}\n`);
       for (const fd of fds) fs.closeSync(fd);
       return undefined;
     }
@@ -44,7 +41,7 @@ function processorScript(processor: string): string {
 
 /** One attempt; true when the processor exited 0. */
 function attempt(processor: string, dir: string, name: string): boolean {
-  const fds = openAll(dir, name);
+  const fds = openAll(dir, processor);
   if (!fds) {
     pauseAfter(`processor failed in ${name}`);
     return false;
