@@ -77,24 +77,25 @@ export function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Write to fd 2 and survive anything (closed stderr, EPIPE, EAGAIN). */
-export function writeStderr(text: string): void {
+/** Write to fd 2 and survive anything (closed stderr, EPIPE, EAGAIN). `latin1`: text holds raw bytes, one per char. */
+export function writeStderr(text: string, encoding: BufferEncoding = 'utf8'): void {
   try {
-    fs.writeSync(2, text);
+    fs.writeSync(2, Buffer.from(text, encoding));
   } catch {
     // a supervisor's own diagnostics must never kill it
   }
 }
 
 export class Diag {
-  constructor(public readonly prog: string) {}
+  /** encoding `latin1`: the messages hold raw bytes (file names from argv), one per char */
+  constructor(public readonly prog: string, private readonly encoding: BufferEncoding = 'utf8') {}
 
   warn(what: string, err?: unknown): void {
-    writeStderr(`${this.prog}: warning: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`);
+    writeStderr(`${this.prog}: warning: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`, this.encoding);
   }
 
   fatal(what: string, err?: unknown, code: number = EXIT_FAIL): never {
-    writeStderr(`${this.prog}: fatal: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`);
+    writeStderr(`${this.prog}: fatal: ${what}${err === undefined ? '' : `: ${reason(err)}`}\n`, this.encoding);
     process.exit(code);
   }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs } from './helpers';
+import { bin, cbin, Procs, run } from './helpers';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -261,4 +261,37 @@ test('multilog: a processor whose descriptors cannot be opened: "unable to run",
     },
   });
   assert.equal(processedDir.stderr, 'multilog: fatal: unable to run cat: is a directory\nmultilog: warning: processor failed in ./d, pausing');
+});
+
+/** Names (raw bytes as latin1) and contents under dir, two levels deep. */
+function rawListing(dir: string): string[] {
+  const out: string[] = [];
+  const list = (d: Buffer, rel: string): void => {
+    for (const name of fs.readdirSync(d, { encoding: 'buffer' })) {
+      const full = Buffer.concat([d, Buffer.from('/'), name]);
+      const r = `${rel}${name.toString('latin1')}`;
+      if (fs.statSync(full).isDirectory()) list(full, `${r}/`);
+      else out.push(`${mask(r)} ${mask(fs.readFileSync(full))}`);
+    }
+  };
+  list(Buffer.from(dir), '');
+  return out.sort();
+}
+
+test('multilog: arguments are bytes: patterns, directory and status file names that are not UTF-8', async () => {
+  const script = [
+    `printf 'a\\377b\\nabc\\n\\303\\251x\\n' | "$0" "$(printf -- '-*\\377*')" e "$(printf './d\\377')" "$(printf -- '-a\\377b')" "$(printf '=s\\377')"`,
+    `echo "rc=$?"`,
+    `printf 'x\\n' | "$0" "$(printf './d\\377/sub/x')"`,
+    `echo "rc=$?"`,
+  ].join('; ');
+  const outcome = async (prog: string): Promise<[string, string[]]> => {
+    const dir = procs.tmpdir('mlqa-raw-');
+    const r = await run('/bin/sh', ['-c', script, prog], { cwd: dir });
+    return [r.stdout + Buffer.from(r.stderr, 'latin1').toString('latin1'), rawListing(dir)];
+  };
+  const [theirs, ours] = await Promise.all([outcome(cbin('multilog')), outcome(bin('multilog'))]);
+  assert.equal(theirs[0], 'rc=0\nrc=111\nabc\n\xc3\xa9x\nmultilog: fatal: unable to open directory ./d\xff/sub/x: file does not exist\n');
+  assert.ok(theirs[1].includes('s\xff \xc3\xa9x\n' + '\n'.repeat(997)), theirs[1].join('|'));
+  assert.deepEqual(ours, theirs);
 });

@@ -20,11 +20,12 @@ import type { DirSpec } from './script';
 const OUT_BUF = 512;
 const DIRECT_CHUNK = 8192;
 const NEWLINE = 0x0a;
-const diag: Diag = new Diag('multilog');
+const diag: Diag = new Diag('multilog', 'latin1');
 
 export class LogDir {
   readonly name: string;
-  private readonly dir: string;
+  /** the name's bytes, relative to multilog's working directory (never changed) */
+  private readonly dir: Buffer;
   private readonly size: number;
   private readonly num: number;
   private readonly processor: string | undefined;
@@ -39,17 +40,17 @@ export class LogDir {
   private used = 0;
   private written = 0;
 
-  constructor(spec: DirSpec, startDir: string) {
+  constructor(spec: DirSpec) {
     this.name = spec.name;
-    // joined, not normalised: the kernel resolves `d/.`, `..` and symlinks as for the C tool's chdir
-    this.dir = spec.name.startsWith('/') ? spec.name : `${startDir}/${spec.name}`;
+    // as given, not normalised: the kernel resolves `d/.`, `..` and symlinks as for the C tool's chdir
+    this.dir = Buffer.from(spec.name, 'latin1');
     this.size = spec.size;
     this.num = spec.num;
     this.processor = spec.processor;
   }
 
-  private file(f: string): string {
-    return `${this.dir}/${f}`;
+  private file(f: string): Buffer {
+    return Buffer.concat([this.dir, Buffer.from(`/${f}`, 'latin1')]);
   }
 
   /** Start-up: create, lock, recover after a crash, open `current`. Fatal on failure. */
@@ -157,7 +158,7 @@ export class LogDir {
   /** Keeps at most num-1 old @… files beside `current`. */
   private purge(): void {
     for (;;) {
-      const names = retry(`unable to read ${this.name}`, () => fs.readdirSync(this.dir));
+      const names = retry(`unable to read ${this.name}`, () => fs.readdirSync(this.dir, { encoding: 'latin1' }));
       noteFailure(undefined);
       const old = names.filter((n) => n.startsWith('@'));
       if (old.length < this.num) return;

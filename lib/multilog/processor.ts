@@ -14,12 +14,12 @@ import { pauseAfter, staleFailure } from './pause';
  * The processor's descriptors, opened in this order (as the C multilog's
  * child does before its exec, so a failure is reported as its exec's would be).
  */
-function openAll(dir: string, processor: string): number[] | undefined {
+function openAll(dir: Buffer, processor: string): number[] | undefined {
   const fds: number[] = [];
   const steps: Array<[string, number]> = [['previous', OPEN_READ], ['processed', OPEN_TRUNC], ['state', OPEN_READ], ['newstate', OPEN_TRUNC]];
   for (const [file, flags] of steps) {
     try {
-      fds.push(fs.openSync(`${dir}/${file}`, flags, 0o644));
+      fds.push(fs.openSync(Buffer.concat([dir, Buffer.from(`/${file}`)]), flags, 0o644));
     } catch (e) {
       writeStderr(`multilog: fatal: unable to run ${processor}: ${reason(e)}\n`);
       for (const fd of fds) fs.closeSync(fd);
@@ -40,7 +40,7 @@ function processorScript(processor: string): string {
 }
 
 /** One attempt; true when the processor exited 0. */
-function attempt(processor: string, dir: string, name: string): boolean {
+function attempt(processor: string, dir: Buffer, name: string): boolean {
   const fds = openAll(dir, processor);
   if (!fds) {
     pauseAfter(`processor failed in ${name}`);
@@ -52,7 +52,7 @@ function attempt(processor: string, dir: string, name: string): boolean {
     const result = spawnWithLimits(argv, (final) =>
       spawnSync(final[0], final.slice(1), {
         argv0: final === argv ? 'sh' : final[0],
-        cwd: dir,
+        cwd: dir.toString(), // exact when the name is UTF-8 (spawn takes a string)
         stdio: [previous, processed, 'inherit', 'ignore', state, newstate],
       }));
     if (result.error) {
@@ -75,7 +75,7 @@ function attempt(processor: string, dir: string, name: string): boolean {
   }
 }
 
-export function runProcessor(processor: string, dir: string, name: string): void {
+export function runProcessor(processor: string, dir: Buffer, name: string): void {
   while (!attempt(processor, dir, name)) {
     // attempt() has already warned and paused
   }

@@ -8,7 +8,7 @@ import { LogDir } from './logdir';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';
 
-const diag: Diag = new Diag('multilog');
+const diag: Diag = new Diag('multilog', 'latin1');
 
 export async function runMultilog(script: Script): Promise<number> {
   // first, so that a signal during start-up is not fatal
@@ -25,9 +25,8 @@ export async function runMultilog(script: Script): Promise<number> {
   });
   process.on('SIGUSR1', () => undefined);
   process.umask(0o022);
-  const start = process.cwd();
   const statusFiles = script.statusFiles.map((f) => new StatusFile(f));
-  const dirs = script.dirs.map((spec) => new LogDir(spec, start));
+  const dirs = script.dirs.map((spec) => new LogDir(spec));
   for (const d of dirs) d.open();
   const engine = new Engine(script, dirs, statusFiles);
   input = openInput();

@@ -7,7 +7,7 @@ import { OPEN_APPEND, OPEN_WRITE } from './openflags';
 import { retry } from './pause';
 
 const SIZE = 1001;
-const diag: Diag = new Diag('multilog');
+const diag: Diag = new Diag('multilog', 'latin1');
 
 export class StatusFile {
   private readonly fd: number;
@@ -16,8 +16,9 @@ export class StatusFile {
   /** Creates FILE (mode 0600) if needed, without truncating it. Fatal on failure. */
   constructor(private readonly name: string) {
     try {
-      fs.closeSync(fs.openSync(name, OPEN_APPEND, 0o600));
-      this.fd = fs.openSync(name, OPEN_WRITE);
+      const file = Buffer.from(name, 'latin1'); // the argument's bytes
+      fs.closeSync(fs.openSync(file, OPEN_APPEND, 0o600));
+      this.fd = fs.openSync(file, OPEN_WRITE);
     } catch (e) {
       diag.fatal(`unable to create ${name}`, e);
     }
