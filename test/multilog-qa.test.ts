@@ -46,7 +46,7 @@ interface Case {
   input: Buffer | string;
   /** prepares the working directory (the same for both programs) */
   setup?: (work: string) => void;
-  /** the run pauses forever: stop it once stderr has this many lines, compare those */
+  /** the run pauses forever: stop it once stderr has this many lines, compare those (and the files then) */
   stopAfterLines?: number;
   /** runs the program as nobody (through the C setuidgid) */
   asNobody?: boolean;
@@ -83,7 +83,7 @@ function runCase(prog: string, c: Case): Promise<Outcome> {
     child.on('close', (code) => {
       clearTimeout(timer);
       if (c.stopAfterLines !== undefined) {
-        resolve({ code: null, stderr: err.split('\n').slice(0, c.stopAfterLines).join('\n'), tree: undefined });
+        resolve({ code: null, stderr: err.split('\n').slice(0, c.stopAfterLines).join('\n'), tree: snapshot(work) });
       } else {
         resolve({ code, stderr: err, tree: snapshot(work) });
       }
@@ -146,10 +146,22 @@ test('multilog: start-up over an unfinished directory: state, newstate, processe
     args: ['./d'], input, stopAfterLines: 1,
     setup: (w) => {
       fs.mkdirSync(path.join(d(w), 'processed'), { recursive: true });
-      fs.mkdirSync(path.join(d(w), 'state'));
+      fs.writeFileSync(path.join(d(w), 'state'), 'old state\n');
+      fs.writeFileSync(path.join(d(w), 'newstate'), 'old newstate\n');
     },
   });
   assert.equal(processedDir.stderr, 'multilog: warning: unable to remove ./d/processed, pausing: is a directory');
+  assert.deepEqual(processedDir.tree, ['d/ 755', 'd/lock 600 0 ', 'd/processed/ 755'], 'state and newstate removed first');
+  // state is removed and created again, not truncated in place
+  const rootsState = await compare({
+    args: ['./d'], input, asNobody: true,
+    setup: (w) => {
+      fs.mkdirSync(d(w));
+      fs.writeFileSync(path.join(d(w), 'state'), 'root\'s\n');
+      fs.chownSync(d(w), 65534, 65534);
+    },
+  });
+  assert.equal(rootsState.code, 0, rootsState.stderr);
   const loop = await compare({
     args: ['./d'], input, stopAfterLines: 1,
     setup: (w) => {

@@ -95,11 +95,20 @@ export class LogDir {
   }
 
   /**
-   * `current` was not finished (crash): an unsaved `processed` is dropped
-   * (retried until it goes), a `newstate` too (if it can be), `previous` and
-   * `current` are kept as @….u files, and `state` starts empty.
+   * `current` was not finished (crash): `state` and `newstate` are removed
+   * if they can be, an unsaved `processed` is dropped (retried until it
+   * goes), `previous` and `current` are kept as @….u files, and `state`
+   * starts empty.
    */
   private recover(): void {
+    for (const f of ['state', 'newstate']) {
+      try {
+        fs.unlinkSync(this.file(f));
+      } catch (e) {
+        noteFailure(e);
+        // as the C multilog: what cannot go is dealt with below (state) or by the next processor run (newstate)
+      }
+    }
     retry(`unable to remove ${this.name}/processed`, () => {
       try {
         fs.unlinkSync(this.file('processed'));
@@ -108,12 +117,6 @@ export class LogDir {
         noteFailure(e);
       }
     });
-    try {
-      fs.unlinkSync(this.file('newstate'));
-    } catch (e) {
-      noteFailure(e);
-      // as the C multilog: whatever is left there is replaced by the next processor run
-    }
     this.save('previous', 'u');
     this.save('current', 'u');
     try {
