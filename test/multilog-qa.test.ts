@@ -307,3 +307,32 @@ test('multilog: arguments are bytes: patterns, directory and status file names t
   assert.ok(theirs[1].includes('s\xff \xc3\xa9x\n' + '\n'.repeat(997)), theirs[1].join('|'));
   assert.deepEqual(ours, theirs);
 });
+
+test('multilog: only @ names of 25 bytes or more count as old files; one that cannot be removed is reported as the scan failing', async () => {
+  const input = numberedLines(300);
+  const finished = (w: string): void => {
+    fs.mkdirSync(path.join(w, 'd'), { recursive: true });
+    fs.writeFileSync(path.join(w, 'd', 'current'), '');
+    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
+  };
+  const short = await compare({
+    args: ['s4096', 'n2', './d'], input,
+    setup: (w) => {
+      finished(w);
+      for (const n of ['@0', '@0.u', '@00000000000000000000000', '@0000000000000000000000.u', '@000000000000000000000000', '@zzzzzzzzzzzzzzzzzzzzzzzz']) {
+        fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
+      }
+    },
+  });
+  const names = short.tree!.map((l) => l.split(' ')[0]);
+  assert.ok(names.includes('d/@0') && names.includes('d/@00000000000000000000000'), names.join(' '));
+  assert.ok(!names.includes('d/@000000000000000000000000'), names.join(' '));
+  const dirAsOld = await compare({
+    args: ['s4096', 'n2', './d'], input, stopAfterLines: 1,
+    setup: (w) => {
+      finished(w);
+      fs.mkdirSync(path.join(w, 'd', '@000000000000000000000000'));
+    },
+  });
+  assert.equal(dirAsOld.stderr, 'multilog: warning: unable to read ./d, pausing: is a directory');
+});

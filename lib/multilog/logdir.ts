@@ -20,6 +20,8 @@ import type { DirSpec } from './script';
 const OUT_BUF = 512;
 const DIRECT_CHUNK = 8192;
 const NEWLINE = 0x0a;
+/** `@` and a TAI64N label: shorter @ names are not log files */
+const OLD_NAME_MIN = 25;
 const diag: Diag = new Diag('multilog', 'latin1');
 
 export class LogDir {
@@ -158,22 +160,34 @@ export class LogDir {
     this.purge();
   }
 
-  /** Keeps at most num-1 old @… files beside `current`. */
+  /** Keeps at most num-1 old @… files beside `current`; any failure is reported as the scan's, as by the C tool. */
   private purge(): void {
     for (;;) {
-      const names = retry(`unable to read ${this.name}`, () => fs.readdirSync(this.dir, { encoding: 'latin1' }));
-      noteFailure(undefined);
-      const old = names.filter((n) => n.startsWith('@'));
-      if (old.length < this.num) return;
-      old.sort();
-      retry(`unable to remove ${this.name}/${old[0]}`, () => {
-        try {
-          fs.unlinkSync(this.file(old[0]));
-        } catch (e) {
-          if (errnoCode(e) !== 'ENOENT') throw e;
-        }
-      });
+      try {
+        if (this.removeOldest()) return;
+      } catch (e) {
+        noteFailure(e);
+        pauseAfter(`unable to read ${this.name}`, e);
+      }
     }
+  }
+
+  /**
+   * One scan: true when fewer than num old files remain, else the oldest
+   * goes. Old files are the names of at least 25 bytes starting with `@`.
+   */
+  private removeOldest(): boolean {
+    const names = fs.readdirSync(this.dir, { encoding: 'latin1' });
+    noteFailure(undefined);
+    const old = names.filter((n) => n.length >= OLD_NAME_MIN && n.startsWith('@'));
+    if (old.length < this.num) return true;
+    const oldest = old.reduce((a, b) => (b < a ? b : a));
+    try {
+      fs.unlinkSync(this.file(oldest));
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+    return false;
   }
 
   private room(n: number): void {
