@@ -336,3 +336,14 @@ test('multilog: only @ names of 25 bytes or more count as old files; one that ca
   });
   assert.equal(dirAsOld.stderr, 'multilog: warning: unable to read ./d, pausing: is a directory');
 });
+
+test('multilog: a read error on standard input ends it silently, as in the C multilog', async () => {
+  const outcome = async (prog: string): Promise<[string, string[]]> => {
+    const dir = procs.tmpdir('mlqa-in-');
+    const r = await run('/bin/sh', ['-c', '"$0" e ./d < /; echo "rc=$?"', prog], { cwd: dir });
+    return [r.stdout + r.stderr, snapshot(dir)];
+  };
+  const [theirs, ours] = await Promise.all([outcome(cbin('multilog')), outcome(bin('multilog'))]);
+  assert.equal(theirs[0], 'rc=0\n');
+  assert.deepEqual(ours, theirs);
+});

@@ -1,14 +1,11 @@
 // The multilog program: open everything the script names, then feed input
 // to the engine until end of input or SIGTERM (at a line boundary), and
 // rotate on SIGALRM.
-import { Diag } from '../errors';
 import { Engine } from './engine';
 import { Input, openInput } from './input';
 import { LogDir } from './logdir';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';
-
-const diag: Diag = new Diag('multilog', 'latin1');
 
 export async function runMultilog(script: Script): Promise<number> {
   // first, so that a signal during start-up is not fatal
@@ -40,8 +37,8 @@ export async function runMultilog(script: Script): Promise<number> {
     let block;
     try {
       block = await input.read();
-    } catch (e) {
-      diag.warn('unable to read standard input', e);
+    } catch {
+      // a read error ends the input, silently, as in the C multilog
       break;
     }
     if (block === 'interrupted') continue;
