@@ -347,3 +347,34 @@ test('multilog: a read error on standard input ends it silently, as in the C mul
   assert.equal(theirs[0], 'rc=0\n');
   assert.deepEqual(ours, theirs);
 });
+
+test('multilog: which old file goes: the oldest 25-byte @ prefix below @z, first such file in directory order, as the C multilog picks', async () => {
+  const input = numberedLines(80); // one rotation with s4096
+  const finishedWith = (names: string[]) => (w: string): void => {
+    fs.mkdirSync(path.join(w, 'd'));
+    fs.writeFileSync(path.join(w, 'd', 'current'), '');
+    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
+    for (const n of names) fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
+  };
+  const zeros = '@' + '0'.repeat(24);
+  for (const names of [
+    ['b', 'a'].map((x) => zeros + x),
+    ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((x) => zeros + x),
+    ['zz', 'zy', '@a'].map((x) => `@${x}${'0'.repeat(25)}`),
+  ]) {
+    const r = await compare({ args: ['s4096', 'n3', './d'], input, setup: finishedWith(names) });
+    assert.equal(r.tree!.filter((l) => l.startsWith('d/@')).length, 2, r.tree!.join('\n'));
+  }
+  // previous already linked (no new @ file): prefixes shared by all three
+  const linked = await compare({
+    args: ['n2', './d'], input: 'new\n',
+    setup: (w) => {
+      fs.mkdirSync(path.join(w, 'd'));
+      fs.writeFileSync(path.join(w, 'd', 'previous'), 'x\n');
+      fs.linkSync(path.join(w, 'd', 'previous'), path.join(w, 'd', '@400000006b0000000000000001.s'));
+      fs.writeFileSync(path.join(w, 'd', '@400000006b0000000000000000.s'), 'y\n');
+      fs.writeFileSync(path.join(w, 'd', '@400000006b0000000000000002.s'), 'z\n');
+    },
+  });
+  assert.equal(linked.tree!.filter((l) => l.startsWith('d/@')).length, 1, linked.tree!.join('\n'));
+});

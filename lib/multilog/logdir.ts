@@ -172,21 +172,37 @@ export class LogDir {
     }
   }
 
+  /** The directory's names in the order the kernel gives them (raw bytes as latin1). */
+  private scan(): string[] {
+    const dir = fs.opendirSync(this.dir, { encoding: 'latin1' });
+    const names: string[] = [];
+    try {
+      for (let e = dir.readSync(); e !== null; e = dir.readSync()) names.push(e.name);
+    } finally {
+      dir.closeSync();
+    }
+    return names;
+  }
+
   /**
-   * One scan: true when fewer than num old files remain, else the oldest
-   * goes. Old files are the names of at least 25 bytes starting with `@`.
+   * One round of the C multilog's clean-up, observed: old files are the
+   * names of at least 25 bytes starting with `@`; when there are num of
+   * them or more, the oldest 25-byte prefix below `@z` is found, and the
+   * first file (in directory order) that starts with it is removed. Any
+   * failure, the removal's included, is thrown. True when nothing had to go.
    */
   private removeOldest(): boolean {
-    const names = fs.readdirSync(this.dir, { encoding: 'latin1' });
-    noteFailure(undefined);
-    const old = names.filter((n) => n.length >= OLD_NAME_MIN && n.startsWith('@'));
-    if (old.length < this.num) return true;
-    const oldest = old.reduce((a, b) => (b < a ? b : a));
-    try {
-      fs.unlinkSync(this.file(oldest));
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
+    let count = 0;
+    let oldest = '@z';
+    for (const n of this.scan()) {
+      if (n.length < OLD_NAME_MIN || n[0] !== '@') continue;
+      count++;
+      if (n < oldest) oldest = n.slice(0, OLD_NAME_MIN);
     }
+    noteFailure(undefined);
+    if (count < this.num) return true;
+    const victim = this.scan().find((n) => n.length >= OLD_NAME_MIN && n.startsWith(oldest));
+    if (victim !== undefined) fs.unlinkSync(this.file(victim));
     return false;
   }
 
