@@ -378,3 +378,47 @@ test('multilog: which old file goes: the oldest 25-byte @ prefix below @z, first
   });
   assert.equal(linked.tree!.filter((l) => l.startsWith('d/@')).length, 1, linked.tree!.join('\n'));
 });
+
+test('multilog: start-up after a crash once the processor had finished: its processed output is kept as an @….s file, previous dropped', async () => {
+  const input = 'after\n';
+  const withProcessed = (mode: number, previous: boolean) => (w: string): void => {
+    const d = path.join(w, 'd');
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, 'processed'), 'PROCESSED\n');
+    fs.chmodSync(path.join(d, 'processed'), mode);
+    if (previous) fs.writeFileSync(path.join(d, 'previous'), 'raw\n');
+    fs.writeFileSync(path.join(d, 'current'), 'cur\n');
+    fs.writeFileSync(path.join(d, 'state'), 'old\n');
+  };
+  const done = await compare({ args: ['./d'], input, setup: withProcessed(0o744, true) });
+  assert.ok(done.tree!.includes('d/@LABEL.s 744 10 PROCESSED\n'), done.tree!.join('\n'));
+  assert.ok(!done.tree!.some((l) => l.includes('raw')), done.tree!.join('\n'));
+  const notDone = await compare({ args: ['./d'], input, setup: withProcessed(0o644, true) });
+  assert.ok(notDone.tree!.includes('d/@LABEL.u 644 4 raw\n'), notDone.tree!.join('\n'));
+  await compare({ args: ['./d'], input, setup: withProcessed(0o744, false) });
+  const loop = await compare({
+    args: ['./d'], input,
+    setup: (w) => {
+      fs.mkdirSync(path.join(w, 'd'));
+      fs.symlinkSync('processed', path.join(w, 'd', 'processed'));
+    },
+  });
+  assert.equal(loop.stderr, 'multilog: fatal: unable to stat ./d/processed: symbolic link loop\n');
+});
+
+test('multilog: an unreadable working directory, a log directory that cannot be entered: the C fatal messages', async () => {
+  const input = 'a\n';
+  const unreadable = await compare({ args: ['./d'], input, asNobody: true, setup: (w) => fs.chmodSync(w, 0o333) });
+  assert.equal(unreadable.stderr, 'multilog: fatal: unable to switch to current directory: access denied\n');
+  for (const mode of [0o600, 0o300]) {
+    const r = await compare({
+      args: ['./d'], input, asNobody: true,
+      setup: (w) => {
+        fs.mkdirSync(path.join(w, 'd'));
+        fs.chownSync(path.join(w, 'd'), 65534, 65534);
+        fs.chmodSync(path.join(w, 'd'), mode);
+      },
+    });
+    assert.equal(r.stderr, 'multilog: fatal: unable to open directory ./d: access denied\n', mode.toString(8));
+  }
+});

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { Diag, errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
-import { OPEN_APPEND, OPEN_TRUNC } from './openflags';
+import { OPEN_APPEND, OPEN_READ, OPEN_TRUNC } from './openflags';
 import { noteFailure, pauseAfter, retry } from './pause';
 import { runProcessor } from './processor';
 import type { DirSpec } from './script';
@@ -64,7 +64,9 @@ export class LogDir {
       noteFailure(e);
     }
     try {
-      fs.closeSync(fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
+      // readable (opened) and searchable (entered), as the C tool's open and fchdir need
+      fs.closeSync(fs.openSync(this.dir, OPEN_READ | fs.constants.O_DIRECTORY));
+      fs.statSync(this.file('.'));
     } catch (e) {
       diag.fatal(`unable to open directory ${this.name}`, e);
     }
@@ -97,34 +99,43 @@ export class LogDir {
   }
 
   /**
-   * `current` was not finished (crash): `state` and `newstate` are removed
-   * if they can be, an unsaved `processed` is dropped (retried until it
-   * goes), `previous` and `current` are kept as @….u files, and `state`
-   * starts empty.
+   * `current` was not finished (crash). `state` and `newstate` go (if they
+   * can). A `processed` marked finished (0744: the processor had succeeded)
+   * is kept as an @….s file and its `previous` dropped; otherwise
+   * `processed` goes (if it can) and `previous` is kept as an @….u file.
+   * Then `current` is kept as an @….u file and `state` starts empty.
    */
   private recover(): void {
-    for (const f of ['state', 'newstate']) {
-      try {
-        fs.unlinkSync(this.file(f));
-      } catch (e) {
-        noteFailure(e);
-        // as the C multilog: what cannot go is dealt with below (state) or by the next processor run (newstate)
-      }
+    this.unlinkIfCan('state');
+    this.unlinkIfCan('newstate');
+    let processedDone = false;
+    try {
+      processedDone = (fs.statSync(this.file('processed')).mode & 0o100) !== 0;
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/processed`, e);
+      noteFailure(e);
     }
-    retry(`unable to remove ${this.name}/processed`, () => {
-      try {
-        fs.unlinkSync(this.file('processed'));
-      } catch (e) {
-        if (errnoCode(e) !== 'ENOENT') throw e;
-        noteFailure(e);
-      }
-    });
-    this.save('previous', 'u');
+    if (processedDone) {
+      this.unlinkIfCan('previous');
+      this.save('processed', 's');
+    } else {
+      this.unlinkIfCan('processed');
+      this.save('previous', 'u');
+    }
     this.save('current', 'u');
     try {
       fs.closeSync(fs.openSync(this.file('state'), OPEN_TRUNC, 0o644));
     } catch (e) {
       diag.fatal(`unable to write to ${this.name}/state`, e);
+    }
+  }
+
+  /** As the C multilog at start-up: a failure is not reported, only remembered. */
+  private unlinkIfCan(f: string): void {
+    try {
+      fs.unlinkSync(this.file(f));
+    } catch (e) {
+      noteFailure(e);
     }
   }
 

@@ -1,11 +1,23 @@
 // The multilog program: open everything the script names, then feed input
 // to the engine until end of input or SIGTERM (at a line boundary), and
 // rotate on SIGALRM.
+import fs from 'node:fs';
+import { Diag } from '../errors';
 import { Engine } from './engine';
 import { Input, openInput } from './input';
 import { LogDir } from './logdir';
+import { OPEN_READ } from './openflags';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';
+
+/** The C multilog opens its working directory first (to come back to it): it must be readable. */
+function checkStartDir(): void {
+  try {
+    fs.closeSync(fs.openSync('.', OPEN_READ));
+  } catch (e) {
+    new Diag('multilog').fatal('unable to switch to current directory', e);
+  }
+}
 
 export async function runMultilog(script: Script): Promise<number> {
   // first, so that a signal during start-up is not fatal
@@ -22,6 +34,7 @@ export async function runMultilog(script: Script): Promise<number> {
   });
   process.on('SIGUSR1', () => undefined);
   process.umask(0o022);
+  checkStartDir();
   const statusFiles = script.statusFiles.map((f) => new StatusFile(f));
   const dirs = script.dirs.map((spec) => new LogDir(spec));
   for (const d of dirs) d.open();
