@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs, run } from './helpers';
+import { bin, cbin, Procs, run, waitFor } from './helpers';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -421,4 +421,37 @@ test('multilog: an unreadable working directory, a log directory that cannot be 
     });
     assert.equal(r.stderr, 'multilog: fatal: unable to open directory ./d: access denied\n', mode.toString(8));
   }
+});
+
+test('multilog: the processor gets the descriptors multilog was given beyond 0-2 (3, 7 here), as through a fork and exec', async () => {
+  const script = `head -c 3000 "$1" | "$0" s4096 '!ls /proc/$$/fd >&2; cat >/dev/null' ./d 3</dev/null 7</dev/null`;
+  const outcome = async (prog: string): Promise<string> => {
+    const dir = procs.tmpdir('mlqa-fd-');
+    fs.writeFileSync(path.join(dir, 'in'), numberedLines(200));
+    const r = await run('/bin/sh', ['-c', script, prog, path.join(dir, 'in')], { cwd: dir });
+    return `${r.code} ${r.stderr.split('\n').join(' ')}`;
+  };
+  const [theirs, ours] = await Promise.all([outcome(cbin('multilog')), outcome(bin('multilog'))]);
+  const listed = theirs.split(' ');
+  assert.ok(listed[0] === '0' && ['0', '1', '2', '3', '4', '5', '7'].every((fd) => listed.includes(fd)), theirs);
+  assert.equal(ours, theirs);
+});
+
+test('multilog: a log directory renamed while multilog runs is followed (the C one works in it through a descriptor)', async () => {
+  const outcome = async (prog: string): Promise<string[]> => {
+    const base = procs.tmpdir('mlqa-mv-');
+    const ml = procs.start(prog, ['s4096', './d'], { cwd: base, stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    ml.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    ml.stdin!.write(numberedLines(10));
+    await waitFor(() => fs.existsSync(path.join(base, 'd', 'current')) && fs.statSync(path.join(base, 'd', 'current')).size > 0, 'the first lines');
+    fs.renameSync(path.join(base, 'd'), path.join(base, 'moved'));
+    ml.stdin!.end(numberedLines(150));
+    await waitFor(() => ml.exitCode !== null, `${prog} to finish`, 15000);
+    return [`${ml.exitCode} ${err}`, ...snapshot(base)];
+  };
+  const [theirs, ours] = await Promise.all([outcome(cbin('multilog')), outcome(bin('multilog'))]);
+  assert.equal(theirs[0], '0 ');
+  assert.ok(theirs.some((l) => l.startsWith('moved/@LABEL.s ')), theirs.join('\n'));
+  assert.deepEqual(ours, theirs);
 });

@@ -24,10 +24,22 @@ const NEWLINE = 0x0a;
 const OLD_NAME_MIN = 25;
 const diag: Diag = new Diag('multilog', 'latin1');
 
+let procFd: boolean | undefined;
+
+function hasProcFd(): boolean {
+  procFd ??= fs.existsSync('/proc/self/fd');
+  return procFd;
+}
+
 export class LogDir {
   readonly name: string;
-  /** the name's bytes, relative to multilog's working directory (never changed) */
-  private readonly dir: Buffer;
+  /**
+   * How the directory is reached: at first its name's bytes (relative to
+   * multilog's working directory, never changed), once open a path through
+   * the open descriptor, so that, as for the C tool (which works in it by
+   * fchdir), the directory is followed if it is renamed.
+   */
+  private dir: Buffer;
   private readonly size: number;
   private readonly num: number;
   private readonly processor: string | undefined;
@@ -65,8 +77,10 @@ export class LogDir {
     }
     try {
       // readable (opened) and searchable (entered), as the C tool's open and fchdir need
-      fs.closeSync(fs.openSync(this.dir, OPEN_READ | fs.constants.O_DIRECTORY));
+      const fd = fs.openSync(this.dir, OPEN_READ | fs.constants.O_DIRECTORY);
       fs.statSync(this.file('.'));
+      if (hasProcFd()) this.dir = Buffer.from(`/proc/self/fd/${fd}`);
+      else fs.closeSync(fd);
     } catch (e) {
       diag.fatal(`unable to open directory ${this.name}`, e);
     }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { reason, writeStderr } from '../errors';
 import { launcherRecord } from '../exec';
 import { spawnWithLimits } from '../limits';
+import { withInherited } from '../pass-on';
 import { OPEN_READ, OPEN_TRUNC } from './openflags';
 import { pauseAfter, staleFailure } from './pause';
 
@@ -39,6 +40,18 @@ function processorScript(processor: string): string {
   return ignored.length ? `trap '' ${ignored.join(' ')}\n${processor}` : processor;
 }
 
+/**
+ * The processor's descriptors: its four files at 0, 1, 4, 5, stderr, and
+ * whatever else multilog's caller gave it (at 3, 6...), as a fork and exec keep them.
+ */
+function processorStdio(previous: number, processed: number, state: number, newstate: number): Array<'inherit' | 'ignore' | number> {
+  const stdio = [...withInherited([previous, processed, 'inherit'])] as Array<'inherit' | 'ignore' | number>;
+  while (stdio.length < 6) stdio.push('ignore');
+  stdio[4] = state;
+  stdio[5] = newstate;
+  return stdio;
+}
+
 /** One attempt; true when the processor exited 0. */
 function attempt(processor: string, dir: Buffer, name: string): boolean {
   const fds = openAll(dir, processor);
@@ -52,8 +65,8 @@ function attempt(processor: string, dir: Buffer, name: string): boolean {
     const result = spawnWithLimits(argv, (final) =>
       spawnSync(final[0], final.slice(1), {
         argv0: final === argv ? 'sh' : final[0],
-        cwd: dir.toString(), // exact when the name is UTF-8 (spawn takes a string)
-        stdio: [previous, processed, 'inherit', 'ignore', state, newstate],
+        cwd: dir.toString(), // /proc/self/fd/N; without /proc the name, exact when it is UTF-8
+        stdio: processorStdio(previous, processed, state, newstate),
       }));
     if (result.error) {
       pauseAfter(`unable to fork for processor in ${name}`, result.error);
