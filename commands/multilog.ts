@@ -4,6 +4,7 @@ import { answerHelp } from '../lib/help';
 import { runMultilog } from '../lib/multilog/run';
 import { parseScript } from '../lib/multilog/script';
 import { writeStderr } from '../lib/errors';
+import { rawArgs } from '../lib/exec';
 
 captureLimits();
 const args = process.argv.slice(2);
@@ -22,7 +23,7 @@ answerHelp('multilog', args, {
     '  ./DIR, /DIR   append the selected lines to the log directory DIR',
   ].join('\n'),
 });
-runMultilog(parseScript(args)).then(
+runMultilog(parseScript(rawArgs(2))).then(
   (code) => process.exit(code),
   (e: unknown) => {
     writeStderr(`multilog: fatal: ${e instanceof Error ? e.message : String(e)}\n`);

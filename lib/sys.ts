@@ -86,6 +86,7 @@ interface Libc {
   close: KoffiFn;
   fcntl: KoffiFn;
   dup2: KoffiFn;
+  lseek: KoffiFn;
   getrlimit: KoffiFn;
   setrlimit: KoffiFn;
   getpwnam: KoffiFn;
@@ -141,6 +142,7 @@ function load(): Libc {
     close: lib.func('int close(int fd)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, long arg)'),
     dup2: lib.func('int dup2(int oldfd, int newfd)'),
+    lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)'),
     getrlimit: lib.func('int getrlimit(int resource, _Out_ dt_rlimit *rlim)'),
     setrlimit: lib.func('int setrlimit(int resource, const dt_rlimit *rlim)'),
     getpwnam: lib.func('void *getpwnam(const char *name)'),
@@ -195,6 +197,12 @@ export function flock(fd: number, op: number): void {
 
 export function fcntl(fd: number, cmd: number, arg = 0): number {
   return check(load().fcntl(fd, cmd, arg), 'fcntl');
+}
+
+export const SEEK_SET = 0;
+
+export function lseek(fd: number, offset: number, whence: number): number {
+  return check(Number(load().lseek(fd, offset, whence)), 'lseek');
 }
 
 export function dup2(oldfd: number, newfd: number): void {

@@ -9,33 +9,37 @@
 // each input read of READ_SIZE bytes, see Engine) while the real writes are
 // batched: only data the model has flushed is written, in large blocks.
 import fs from 'node:fs';
-import path from 'node:path';
 import { Diag, errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
-import { noteFailure, retry } from './pause';
+import { OPEN_APPEND, OPEN_READ, OPEN_TRUNC } from './openflags';
+import { noteFailure, pauseAfter, retry } from './pause';
 import { runProcessor } from './processor';
 import type { DirSpec } from './script';
 
 const OUT_BUF = 512;
 const DIRECT_CHUNK = 8192;
 const NEWLINE = 0x0a;
-const diag: Diag = new Diag('multilog');
+/** `@` and a TAI64N label: shorter @ names are not log files */
+const OLD_NAME_MIN = 25;
+const diag: Diag = new Diag('multilog', 'latin1');
 
-/** Whether file exists, following symlinks as the C multilog's stat() does (a dangling one is absent). */
-function exists(file: string): boolean {
-  try {
-    fs.statSync(file);
-    return true;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return false;
-    throw e;
-  }
+let procFd: boolean | undefined;
+
+function hasProcFd(): boolean {
+  procFd ??= fs.existsSync('/proc/self/fd');
+  return procFd;
 }
 
 export class LogDir {
   readonly name: string;
-  private readonly dir: string;
+  /**
+   * How the directory is reached: at first its name's bytes (relative to
+   * multilog's working directory, never changed), once open a path through
+   * the open descriptor, so that, as for the C tool (which works in it by
+   * fchdir), the directory is followed if it is renamed.
+   */
+  private dir: Buffer;
   private readonly size: number;
   private readonly num: number;
   private readonly processor: string | undefined;
@@ -50,16 +54,17 @@ export class LogDir {
   private used = 0;
   private written = 0;
 
-  constructor(spec: DirSpec, startDir: string) {
+  constructor(spec: DirSpec) {
     this.name = spec.name;
-    this.dir = path.resolve(startDir, spec.name);
+    // as given, not normalised: the kernel resolves `d/.`, `..` and symlinks as for the C tool's chdir
+    this.dir = Buffer.from(spec.name, 'latin1');
     this.size = spec.size;
     this.num = spec.num;
     this.processor = spec.processor;
   }
 
-  private file(f: string): string {
-    return path.join(this.dir, f);
+  private file(f: string): Buffer {
+    return Buffer.concat([this.dir, Buffer.from(`/${f}`, 'latin1')]);
   }
 
   /** Start-up: create, lock, recover after a crash, open `current`. Fatal on failure. */
@@ -71,13 +76,17 @@ export class LogDir {
       noteFailure(e);
     }
     try {
-      fs.closeSync(fs.openSync(this.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
+      // readable (opened) and searchable (entered), as the C tool's open and fchdir need
+      const fd = fs.openSync(this.dir, OPEN_READ | fs.constants.O_DIRECTORY);
+      fs.statSync(this.file('.'));
+      if (hasProcFd()) this.dir = Buffer.from(`/proc/self/fd/${fd}`);
+      else fs.closeSync(fd);
     } catch (e) {
       diag.fatal(`unable to open directory ${this.name}`, e);
     }
     try {
       // held (open, locked) until multilog exits
-      this.lock = fs.openSync(this.file('lock'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+      this.lock = fs.openSync(this.file('lock'), OPEN_APPEND, 0o600);
       sys.flock(this.lock, sys.LOCK_EX | sys.LOCK_NB);
     } catch (e) {
       diag.fatal(`unable to lock directory ${this.name}`, e);
@@ -91,9 +100,9 @@ export class LogDir {
     }
     if (!finished) this.recover();
     try {
-      this.current = fs.openSync(this.file('current'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+      this.current = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
     } catch (e) {
-      diag.fatal(`unable to append to ${this.name}/current`, e);
+      diag.fatal(`unable to ${finished ? 'append' : 'write'} to ${this.name}/current`, e);
     }
     try {
       fs.fchmodSync(this.current, 0o644);
@@ -103,57 +112,123 @@ export class LogDir {
     }
   }
 
-  /** `current` was not finished (crash): keep what it and `previous` hold as @….u files. */
+  /**
+   * `current` was not finished (crash). `state` and `newstate` go (if they
+   * can). A `processed` marked finished (0744: the processor had succeeded)
+   * is kept as an @….s file and its `previous` dropped; otherwise
+   * `processed` goes (if it can) and `previous` is kept as an @….u file.
+   * Then `current` is kept as an @….u file and `state` starts empty.
+   */
   private recover(): void {
-    for (const f of ['state', 'newstate', 'processed']) {
-      try {
-        fs.unlinkSync(this.file(f));
-      } catch (e) {
-        if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to remove ${this.name}/${f}`, e);
-      }
-    }
-    for (const f of ['previous', 'current']) {
-      let there: boolean;
-      try {
-        there = exists(this.file(f));
-      } catch (e) {
-        diag.fatal(`unable to stat ${this.name}/${f}`, e);
-      }
-      if (!there) continue;
-      this.save(f, 'u');
-    }
+    this.unlinkIfCan('state');
+    this.unlinkIfCan('newstate');
+    let processedDone = false;
     try {
-      fs.closeSync(fs.openSync(this.file('state'), 'w', 0o644));
+      processedDone = (fs.statSync(this.file('processed')).mode & 0o100) !== 0;
     } catch (e) {
-      diag.fatal(`unable to create ${this.name}/state`, e);
+      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/processed`, e);
+      noteFailure(e);
+    }
+    if (processedDone) {
+      this.unlinkIfCan('previous');
+      this.save('processed', 's');
+    } else {
+      this.unlinkIfCan('processed');
+      this.save('previous', 'u');
+    }
+    this.save('current', 'u');
+    try {
+      fs.closeSync(fs.openSync(this.file('state'), OPEN_TRUNC, 0o644));
+    } catch (e) {
+      diag.fatal(`unable to write to ${this.name}/state`, e);
     }
   }
 
-  /** Links `f` to a new @TAI64N.`code` file, removes `f`, drops the oldest files. */
+  /** As the C multilog at start-up: a failure is not reported, only remembered. */
+  private unlinkIfCan(f: string): void {
+    try {
+      fs.unlinkSync(this.file(f));
+    } catch (e) {
+      noteFailure(e);
+    }
+  }
+
+  /**
+   * If `f` exists (stat, so a dangling symlink does not): links it to a new
+   * @TAI64N.`code` file unless it has another link already (a crash between
+   * the link and the unlink), removes `f`, drops the oldest files.
+   */
   private save(f: string, code: string): void {
-    retry(`unable to link to ${this.name}/@….${code}`, () => {
-      fs.linkSync(this.file(f), this.file(`${format(now())}.${code}`));
+    const st = retry(`unable to stat ${this.name}/${f}`, () => {
+      try {
+        return fs.statSync(this.file(f));
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT') throw e;
+        noteFailure(e);
+        return undefined;
+      }
     });
+    if (!st) return;
+    if (st.nlink === 1) {
+      for (;;) {
+        const saved = `${format(now())}.${code}`;
+        try {
+          fs.linkSync(this.file(f), this.file(saved));
+          break;
+        } catch (e) {
+          noteFailure(e);
+          pauseAfter(`unable to link to ${this.name}/${saved}`, e);
+        }
+      }
+    }
     retry(`unable to remove ${this.name}/${f}`, () => fs.unlinkSync(this.file(f)));
     this.purge();
   }
 
-  /** Keeps at most num-1 old @… files beside `current`. */
+  /** Keeps at most num-1 old @… files beside `current`; any failure is reported as the scan's, as by the C tool. */
   private purge(): void {
     for (;;) {
-      const names = retry(`unable to read ${this.name}`, () => fs.readdirSync(this.dir));
-      noteFailure(undefined);
-      const old = names.filter((n) => n.startsWith('@'));
-      if (old.length < this.num) return;
-      old.sort();
-      retry(`unable to remove ${this.name}/${old[0]}`, () => {
-        try {
-          fs.unlinkSync(this.file(old[0]));
-        } catch (e) {
-          if (errnoCode(e) !== 'ENOENT') throw e;
-        }
-      });
+      try {
+        if (this.removeOldest()) return;
+      } catch (e) {
+        noteFailure(e);
+        pauseAfter(`unable to read ${this.name}`, e);
+      }
     }
+  }
+
+  /** The directory's names in the order the kernel gives them (raw bytes as latin1). */
+  private scan(): string[] {
+    const dir = fs.opendirSync(this.dir, { encoding: 'latin1' });
+    const names: string[] = [];
+    try {
+      for (let e = dir.readSync(); e !== null; e = dir.readSync()) names.push(e.name);
+    } finally {
+      dir.closeSync();
+    }
+    return names;
+  }
+
+  /**
+   * One round of the C multilog's clean-up, observed: old files are the
+   * names of at least 25 bytes starting with `@`; when there are num of
+   * them or more, the oldest 25-byte prefix below `@z` is found, and the
+   * first file (in directory order) that starts with it is removed. Any
+   * failure, the removal's included, is thrown. True when nothing had to go.
+   */
+  private removeOldest(): boolean {
+    let count = 0;
+    let oldest = '@z';
+    for (const n of this.scan()) {
+      if (n.length < OLD_NAME_MIN || n[0] !== '@') continue;
+      count++;
+      if (n < oldest) oldest = n.slice(0, OLD_NAME_MIN);
+    }
+    noteFailure(undefined);
+    if (count < this.num) return true;
+    const victim = this.scan().find((n) => n.length >= OLD_NAME_MIN && n.startsWith(oldest));
+    if (victim !== undefined) fs.unlinkSync(this.file(victim));
+    return false;
   }
 
   private room(n: number): void {
@@ -278,7 +353,7 @@ export class LogDir {
     retry(`unable to rename current to previous in directory ${this.name}`, () =>
       fs.renameSync(this.file('current'), this.file('previous')));
     this.current = retry(`unable to create ${this.name}/current`, () =>
-      fs.openSync(this.file('current'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600));
+      fs.openSync(this.file('current'), OPEN_APPEND, 0o600));
     retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.current, 0o644));
     this.bytes = 0;
     retry(`unable to set mode of ${this.name}/previous`, () => fs.chmodSync(this.file('previous'), 0o744));
@@ -297,7 +372,7 @@ export class LogDir {
 
   private finishFile(f: string, mode: number | undefined): void {
     const fd = retry(`unable to create ${this.name}/${f}`, () =>
-      fs.openSync(this.file(f), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600));
+      fs.openSync(this.file(f), OPEN_APPEND, 0o600));
     retry(`unable to write ${this.name}/${f} to disk`, () => fs.fsyncSync(fd));
     if (mode !== undefined) retry(`unable to set mode of ${this.name}/${f}`, () => fs.fchmodSync(fd, mode));
     fs.closeSync(fd);

@@ -4,27 +4,25 @@
 // for it. Any failure is reported, paused on, and the run is started over.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { Diag } from '../errors';
+import { reason, writeStderr } from '../errors';
 import { launcherRecord } from '../exec';
 import { spawnWithLimits } from '../limits';
+import { withInherited } from '../pass-on';
+import { OPEN_READ, OPEN_TRUNC } from './openflags';
 import { pauseAfter, staleFailure } from './pause';
 
-const diag: Diag = new Diag('multilog');
-
-function openAll(dir: string, name: string): number[] | undefined {
+/**
+ * The processor's descriptors, opened in this order (as the C multilog's
+ * child does before its exec, so a failure is reported as its exec's would be).
+ */
+function openAll(dir: Buffer, processor: string): number[] | undefined {
   const fds: number[] = [];
-  const steps: Array<[string, string, string]> = [
-    ['previous', 'r', 'read'],
-    ['processed', 'w', 'create'],
-    ['state', 'r', 'read'],
-    ['newstate', 'w', 'create'],
-  ];
-  for (const [file, flags, verb] of steps) {
+  const steps: Array<[string, number]> = [['previous', OPEN_READ], ['processed', OPEN_TRUNC], ['state', OPEN_READ], ['newstate', OPEN_TRUNC]];
+  for (const [file, flags] of steps) {
     try {
-      fds.push(fs.openSync(path.join(dir, file), flags, 0o644));
+      fds.push(fs.openSync(Buffer.concat([dir, Buffer.from(`/${file}`)]), flags, 0o644));
     } catch (e) {
-      diag.warn(`unable to ${verb} ${name}/${file}`, e);
+      writeStderr(`multilog: fatal: unable to run ${processor}: ${reason(e)}\n`);
       for (const fd of fds) fs.closeSync(fd);
       return undefined;
     }
@@ -42,9 +40,21 @@ function processorScript(processor: string): string {
   return ignored.length ? `trap '' ${ignored.join(' ')}\n${processor}` : processor;
 }
 
+/**
+ * The processor's descriptors: its four files at 0, 1, 4, 5, stderr, and
+ * whatever else multilog's caller gave it (at 3, 6...), as a fork and exec keep them.
+ */
+function processorStdio(previous: number, processed: number, state: number, newstate: number): Array<'inherit' | 'ignore' | number> {
+  const stdio = [...withInherited([previous, processed, 'inherit'])] as Array<'inherit' | 'ignore' | number>;
+  while (stdio.length < 6) stdio.push('ignore');
+  stdio[4] = state;
+  stdio[5] = newstate;
+  return stdio;
+}
+
 /** One attempt; true when the processor exited 0. */
-function attempt(processor: string, dir: string, name: string): boolean {
-  const fds = openAll(dir, name);
+function attempt(processor: string, dir: Buffer, name: string): boolean {
+  const fds = openAll(dir, processor);
   if (!fds) {
     pauseAfter(`processor failed in ${name}`);
     return false;
@@ -55,8 +65,8 @@ function attempt(processor: string, dir: string, name: string): boolean {
     const result = spawnWithLimits(argv, (final) =>
       spawnSync(final[0], final.slice(1), {
         argv0: final === argv ? 'sh' : final[0],
-        cwd: dir,
-        stdio: [previous, processed, 'inherit', 'ignore', state, newstate],
+        cwd: dir.toString(), // /proc/self/fd/N; without /proc the name, exact when it is UTF-8
+        stdio: processorStdio(previous, processed, state, newstate),
       }));
     if (result.error) {
       pauseAfter(`unable to fork for processor in ${name}`, result.error);
@@ -78,7 +88,7 @@ function attempt(processor: string, dir: string, name: string): boolean {
   }
 }
 
-export function runProcessor(processor: string, dir: string, name: string): void {
+export function runProcessor(processor: string, dir: Buffer, name: string): void {
   while (!attempt(processor, dir, name)) {
     // attempt() has already warned and paused
   }

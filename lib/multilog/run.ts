@@ -1,14 +1,23 @@
 // The multilog program: open everything the script names, then feed input
 // to the engine until end of input or SIGTERM (at a line boundary), and
 // rotate on SIGALRM.
+import fs from 'node:fs';
 import { Diag } from '../errors';
 import { Engine } from './engine';
 import { Input, openInput } from './input';
 import { LogDir } from './logdir';
+import { OPEN_READ } from './openflags';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';
 
-const diag: Diag = new Diag('multilog');
+/** The C multilog opens its working directory first (to come back to it): it must be readable. */
+function checkStartDir(): void {
+  try {
+    fs.closeSync(fs.openSync('.', OPEN_READ));
+  } catch (e) {
+    new Diag('multilog').fatal('unable to switch to current directory', e);
+  }
+}
 
 export async function runMultilog(script: Script): Promise<number> {
   // first, so that a signal during start-up is not fatal
@@ -25,9 +34,9 @@ export async function runMultilog(script: Script): Promise<number> {
   });
   process.on('SIGUSR1', () => undefined);
   process.umask(0o022);
-  const start = process.cwd();
+  checkStartDir();
   const statusFiles = script.statusFiles.map((f) => new StatusFile(f));
-  const dirs = script.dirs.map((spec) => new LogDir(spec, start));
+  const dirs = script.dirs.map((spec) => new LogDir(spec));
   for (const d of dirs) d.open();
   const engine = new Engine(script, dirs, statusFiles);
   input = openInput();
@@ -41,8 +50,8 @@ export async function runMultilog(script: Script): Promise<number> {
     let block;
     try {
       block = await input.read();
-    } catch (e) {
-      diag.warn('unable to read standard input', e);
+    } catch {
+      // a read error ends the input, silently, as in the C multilog
       break;
     }
     if (block === 'interrupted') continue;

@@ -6,8 +6,12 @@ const MIN_SIZE = 4096;
 const MAX_SIZE = 16777215;
 const MIN_NUM = 2;
 
+// File and directory names are the argument's raw bytes, one per char
+// (latin1), used as Buffer.from(name, 'latin1') in paths and written back
+// the same way in messages: any byte string names what the C tool names.
+
 export interface DirSpec {
-  /** as written in the script (used in messages) */
+  /** as written in the script (raw bytes as latin1; used in messages) */
   name: string;
   size: number;
   num: number;
@@ -27,18 +31,20 @@ export interface Script {
   dirs: DirSpec[];
 }
 
-/** Leading decimal digits as a number (0 if none), like scan_ulong. */
+/** Leading decimal digits as a number (0 if none), like scan_ulong: wrapped to 64 bits. */
 function leadingNumber(s: string): number {
   const m = /^[0-9]*/.exec(s);
-  return m && m[0] ? Number(m[0]) : 0;
+  return m && m[0] ? Number(BigInt.asUintN(64, BigInt(m[0]))) : 0;
 }
 
-export function parseScript(args: readonly string[]): Script {
+/** args: the script's arguments as raw bytes. */
+export function parseScript(args: readonly Buffer[]): Script {
   const script: Script = { timestamp: false, actions: [], statusFiles: [], dirs: [] };
   let size = DEFAULT_SIZE;
   let num = DEFAULT_NUM;
   let processor: string | undefined;
-  args.forEach((arg, i) => {
+  args.forEach((raw, i) => {
+    const arg = raw.toString('latin1');
     const rest = arg.slice(1);
     switch (arg[0]) {
       case 't':
@@ -46,7 +52,7 @@ export function parseScript(args: readonly string[]): Script {
         break;
       case '+':
       case '-':
-        script.actions.push({ kind: 'select', select: arg[0] === '+', pattern: Buffer.from(rest, 'utf8') });
+        script.actions.push({ kind: 'select', select: arg[0] === '+', pattern: raw.subarray(1) });
         break;
       case 'e':
         script.actions.push({ kind: 'stderr' });
@@ -62,7 +68,8 @@ export function parseScript(args: readonly string[]): Script {
         num = Math.max(MIN_NUM, leadingNumber(rest));
         break;
       case '!':
-        processor = rest;
+        // a string for spawn: exact when the bytes are UTF-8
+        processor = raw.subarray(1).toString('utf8');
         break;
       case '.':
       case '/':
