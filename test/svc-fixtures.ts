@@ -131,6 +131,14 @@ export class FakeSupervise {
   }
 }
 
+/** parent/name with a supervise/ left by a supervise that is gone: FIFO supervise/FIFO with no reader. */
+export function notRunningDir(parent: string, name: string, fifo: 'ok' | 'control'): string {
+  const dir = path.join(parent, name);
+  fs.mkdirSync(path.join(dir, 'supervise'), { recursive: true });
+  mkfifo(path.join(dir, 'supervise', fifo));
+  return dir;
+}
+
 export function mkfifo(file: string): void {
   const r = spawnSync('mkfifo', ['-m', '600', file]);
   if (r.status !== 0) throw new Error(`mkfifo ${file} failed`);

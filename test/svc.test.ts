@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  makeService, mkfifo, outcome, procState, rawStatus, runAsNobody, runBytes, bytePath, signalLog, startSupervise, statusPid, waitDown, waitUp,
+  makeService, notRunningDir, outcome, procState, rawStatus, runAsNobody, runBytes, bytePath, signalLog, startSupervise, statusPid, waitDown, waitUp,
   FakeSupervise, fixtures,
 } from './svc-fixtures';
 
@@ -63,9 +63,7 @@ describe('svc against the C svc', () => {
     fs.writeFileSync(file, '');
     const nosup = path.join(root, 'nosup');
     fs.mkdirSync(nosup);
-    const notRunning = path.join(root, 'notrunning');
-    fs.mkdirSync(path.join(notRunning, 'supervise'), { recursive: true });
-    mkfifo(path.join(notRunning, 'supervise/control'));
+    const notRunning = notRunningDir(root, 'notrunning', 'control');
     const controlDir = path.join(root, 'controldir');
     fs.mkdirSync(path.join(controlDir, 'supervise/control'), { recursive: true });
     const controlFile = path.join(root, 'controlfile');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, run } from './helpers';
 import {
-  TRAP_RUN, bytePath, makeService, mkfifo, outcome, runBytes, startSupervise, waitUp,
+  TRAP_RUN, bytePath, makeService, notRunningDir, outcome, runBytes, startSupervise, waitUp,
   fixtures,
 } from './svc-fixtures';
 
@@ -23,9 +23,7 @@ test('svok: same exit code, stdout and stderr as the C svok in every case', asyn
   fs.mkdirSync(path.join(noOk, 'supervise'), { recursive: true });
   const okDir = path.join(root, 'okdir');
   fs.mkdirSync(path.join(okDir, 'supervise/ok'), { recursive: true });
-  const notRunning = path.join(root, 'notrunning');
-  fs.mkdirSync(path.join(notRunning, 'supervise'), { recursive: true });
-  mkfifo(path.join(notRunning, 'supervise/ok'));
+  const notRunning = notRunningDir(root, 'notrunning', 'ok');
   const cases: Array<[string[], number]> = [
     [[], 100], [[running], 0], [['running'], 0], [[running, nosup], 0], [[nosup, running], 100], [[path.join(root, 'missing')], 111],
     [[file], 111], [[nosup], 100], [[noOk], 100], [[okDir], 111], [[notRunning], 100], [[''], 111], [['-x'], 111], [['--', running], 111],

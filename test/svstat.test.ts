@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, run, waitFor } from './helpers';
 import {
-  TRAP_RUN, both, makeService, maskSeconds, mkfifo, outcome, rawStatus, runAsNobody, runBytes, bytePath, startSupervise, statusRecord, waitDown,
+  TRAP_RUN, both, makeService, maskSeconds, mkfifo, notRunningDir, outcome, rawStatus, runAsNobody, runBytes, bytePath, startSupervise, statusRecord, waitDown,
   waitUp,
   fixtures,
 } from './svc-fixtures';
@@ -90,9 +90,7 @@ describe('svstat output is byte-identical to the C svstat', () => {
     fs.mkdirSync(path.join(noOk, 'supervise'));
     const okDir = mk('okdir');
     fs.mkdirSync(path.join(okDir, 'supervise/ok'), { recursive: true });
-    const notRunning = mk('notrunning');
-    fs.mkdirSync(path.join(notRunning, 'supervise'));
-    mkfifo(path.join(notRunning, 'supervise/ok'));
+    const notRunning = notRunningDir(root, 'notrunning', 'ok');
     fs.writeFileSync(path.join(notRunning, 'supervise/status'), statusRecord(0, 1, 0, U));
     const noStatus = mk('nostatus');
     fake(noStatus);
@@ -255,9 +253,7 @@ describe('svstat --json (beyond)', () => {
     const down = path.join(root, 'down');
     fs.mkdirSync(down);
     fake(down, statusRecord(when, 0, 0, 0));
-    const notRunning = path.join(root, 'nr');
-    fs.mkdirSync(path.join(notRunning, 'supervise'), { recursive: true });
-    mkfifo(path.join(notRunning, 'supervise/ok'));
+    const notRunning = notRunningDir(root, 'nr', 'ok');
     const statusDir = path.join(root, 'statusdir');
     fs.mkdirSync(statusDir);
     fake(statusDir);
