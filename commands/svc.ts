@@ -1,12 +1,13 @@
 // svc -OPTS dir...: send control commands to the supervise of each dir.
-import { Diag, EXIT_USAGE, errnoCode, reason } from '../lib/errors';
-import { byteArgs, writeBytes } from '../lib/svc-argv';
+import { Diag, EXIT_USAGE, errnoCode, writeStderr } from '../lib/errors';
+import { byteArgs } from '../lib/svc-argv';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { eachDir } from '../lib/svc-cwd';
 import { SVC_LETTERS, SVC_OPTIONS_LINE, commandBytes, sendControl } from '../lib/svc-control';
 
-const diag: Diag = new Diag('svc');
+// messages name the dirs as the bytes given (lib/svc-argv.ts)
+const diag: Diag = new Diag('svc', 'latin1');
 const args = process.argv.slice(2);
 answerHelp('svc', args, {
   usage: 'svc -opts dir...',
@@ -35,17 +36,13 @@ answerHelp('svc', args, {
 // byte strings (lib/svc-argv.ts): options and dirs are bytes, as in C
 const parsed = getopt(byteArgs(args), SVC_LETTERS);
 if (!parsed.ok) {
-  writeBytes(2, getoptMessage('svc', parsed) + SVC_OPTIONS_LINE);
+  writeStderr(getoptMessage('svc', parsed) + SVC_OPTIONS_LINE, 'latin1');
   process.exit(EXIT_USAGE);
 }
 const bytes = commandBytes(parsed.options.map((o) => o.letter));
 
-function warn(what: string, why: string): void {
-  writeBytes(2, `svc: warning: ${what}: ${why}\n`);
-}
-
 eachDir(diag, parsed.rest, (dir) => {
   const failed = sendControl(bytes);
-  if (failed?.step === 'write') warn(`error writing commands to ${dir}`, reason(failed.error));
-  else if (failed) warn(`unable to control ${dir}`, errnoCode(failed.error) === 'ENXIO' ? 'supervise not running' : reason(failed.error));
-}, (dir, e) => warn(`unable to chdir to ${dir}`, reason(e)));
+  if (failed?.step === 'write') diag.warn(`error writing commands to ${dir}`, failed.error);
+  else if (failed) diag.warn(`unable to control ${dir}`, errnoCode(failed.error) === 'ENXIO' ? 'supervise not running' : failed.error);
+}, (dir, e) => diag.warn(`unable to chdir to ${dir}`, e));

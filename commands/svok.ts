@@ -1,13 +1,14 @@
 // svok dir: exit 0 while a supervise runs for dir, 100 if not, 111 (with a
 // message) when that cannot be told. Only the first argument counts, and it
 // is never an option, as in C.
-import { Diag, EXIT_FAIL, EXIT_USAGE, errnoCode, reason } from '../lib/errors';
+import { Diag, EXIT_USAGE, errnoCode } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { probeOk } from '../lib/service';
-import { byteArgs, writeBytes } from '../lib/svc-argv';
+import { byteArgs } from '../lib/svc-argv';
 import { chdirBytes } from '../lib/svc-cwd';
 
-const diag = new Diag('svok');
+// messages name the dir as the bytes given (lib/svc-argv.ts)
+const diag = new Diag('svok', 'latin1');
 const args = process.argv.slice(2);
 answerHelp('svok', args, {
   usage: 'svok dir',
@@ -17,21 +18,16 @@ if (args.length < 1) diag.usage('dir');
 // a byte string (lib/svc-argv.ts): found and printed as the bytes given
 const dir = byteArgs(args)[0];
 
-function fatal(what: string, error: unknown): never {
-  writeBytes(2, `svok: fatal: ${what}: ${reason(error)}\n`);
-  process.exit(EXIT_FAIL);
-}
-
 try {
   chdirBytes(dir);
 } catch (e) {
-  fatal(`unable to chdir to ${dir}`, e);
+  diag.fatal(`unable to chdir to ${dir}`, e);
 }
 try {
   probeOk('.');
 } catch (e) {
   const code = errnoCode(e);
   if (code === 'ENXIO' || code === 'ENOENT') process.exit(EXIT_USAGE);
-  fatal(`unable to open ${dir}/supervise/ok`, e);
+  diag.fatal(`unable to open ${dir}/supervise/ok`, e);
 }
 process.exit(0);
