@@ -93,19 +93,31 @@ function readProc(file: string): Buffer | undefined {
   }
 }
 
+let argvBytes: Buffer[] | undefined;
+
 /**
- * The raw bytes of process.argv.slice(from): from /proc/self/cmdline when it
- * matches what Node parsed, else Node's strings re-encoded.
+ * The raw bytes of process.argv.slice(1), worked out once: Node decodes
+ * argv as UTF-8, turning bytes that are not into U+FFFD, so only then is
+ * /proc/self/cmdline read (and used when it matches what Node parsed);
+ * otherwise Node's strings re-encoded are the same bytes.
  */
-export function rawArgs(from: number): Buffer[] {
-  const cmdline = readProc('/proc/self/cmdline');
-  const words = cmdline ? splitNul(cmdline) : [];
-  // cmdline is node, its flags, the script, then process.argv.slice(2)
-  const offset = 1 + process.execArgv.length;
-  if (words.length === offset + process.argv.length - 1) {
-    return words.slice(offset + from - 1);
+function argvRaw(): Buffer[] {
+  if (argvBytes) return argvBytes;
+  const args = process.argv.slice(1);
+  if (args.some((a) => a.includes('\uFFFD'))) {
+    const cmdline = readProc('/proc/self/cmdline');
+    const words = cmdline ? splitNul(cmdline) : [];
+    // cmdline is node, its flags, the script, then process.argv.slice(2)
+    const offset = 1 + process.execArgv.length;
+    if (words.length === offset + args.length) argvBytes = words.slice(offset);
   }
-  return process.argv.slice(from).map((a) => Buffer.from(a));
+  argvBytes ??= args.map((a) => Buffer.from(a));
+  return argvBytes;
+}
+
+/** The raw bytes of process.argv.slice(from) (from >= 1). */
+export function rawArgs(from: number): Buffer[] {
+  return argvRaw().slice(from - 1);
 }
 
 /**
