@@ -161,11 +161,19 @@ export function inheritedFds(record: string): number[] {
   return m[1].split(' ').filter((w) => w !== '').map(Number).filter((fd) => fd > 2);
 }
 
+let startEnviron: Environ | undefined;
+
 /**
  * The environment this process was started with, as raw entries: the
  * launcher's record removed, its NODE_EXTRA_CA_CERTS hand-over undone.
+ * Read once (fghack, setlock and multilog's processors ask more than once).
  */
 function rawEnviron(): Environ {
+  startEnviron ??= readEnviron();
+  return startEnviron;
+}
+
+function readEnviron(): Environ {
   const data = readProc('/proc/self/environ');
   if (!data) {
     return { entries: Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`)), ignored: [], inherited: [] };
