@@ -29,7 +29,6 @@ const EPERM = 1;
 const ENOENT = 2;
 const EACCES = 13;
 const EISDIR = 21;
-const F_DUPFD_CLOEXEC = 1030;
 
 export interface LimitChange {
   resource: number;
@@ -342,7 +341,7 @@ function movePassFd(pass: PreparedExec['passFd']): () => void {
   if (!pass || pass.fd === pass.target) return () => undefined;
   let kept = -1;
   try {
-    kept = sys.fcntl(pass.target, F_DUPFD_CLOEXEC, pass.fd + 1);
+    kept = sys.fcntl(pass.target, sys.F_DUPFD_CLOEXEC, pass.fd + 1);
   } catch {
     // target is not open
   }
