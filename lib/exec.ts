@@ -383,6 +383,7 @@ export function runExec(diag: Diag, p: PreparedExec): never {
   const restorePassFd = movePassFd(p.passFd);
   sys.resetSignals();
   for (const sig of p.ignored) sys.ignoreSignal(sig);
+  sys.resetReservedSignals();
   if (p.identity) {
     try {
       sys.setgroups([p.identity.gid]);
@@ -406,7 +407,6 @@ export function runExec(diag: Diag, p: PreparedExec): never {
   }
   // As daemontools does: ENOENT goes on silently; EACCES, EPERM and EISDIR
   // go on but are remembered; anything else stops the search.
-  sys.resetReservedSignals();
   let saved = 0;
   let last = 0;
   for (const path of p.candidates) {
