@@ -11,7 +11,7 @@
 // decoding of them.
 import fs from 'node:fs';
 import { Diag, EXIT_FAIL, SysError } from './errors';
-import { captureLimits, limitsToRestore } from './limits';
+import { captureLimits } from './limits';
 import * as sys from './sys';
 
 const LIMITS_ENV = 'DAEMONTOOLS_NODE_LIMITS';
@@ -274,9 +274,8 @@ function envValue(environ: Buffer[], name: string): Buffer | undefined {
 
 /** The soft limits to set before exec: the recorded ones, then the program's own, clamped to the hard limits. */
 function planLimits(own?: Map<number, number | bigint>): { limits: LimitChange[]; undo: LimitChange[] } {
-  captureLimits();
-  const wanted = new Map<number, number | bigint>();
-  for (const { resource, limit } of limitsToRestore()) wanted.set(resource, limit.soft);
+  // the recorded ones as they are: the clamp and the check below are limitsToRestore()'s own
+  const wanted = new Map<number, number | bigint>(captureLimits());
   if (own) for (const [resource, soft] of own) wanted.set(resource, soft);
   const limits: LimitChange[] = [];
   const undo: LimitChange[] = [];
