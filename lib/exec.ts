@@ -11,7 +11,7 @@
 // decoding of them.
 import fs from 'node:fs';
 import { Diag, EXIT_FAIL, SysError } from './errors';
-import { captureLimits, limitsToRestore } from './limits';
+import { captureLimits } from './limits';
 import * as sys from './sys';
 
 const LIMITS_ENV = 'DAEMONTOOLS_NODE_LIMITS';
@@ -29,7 +29,6 @@ const EPERM = 1;
 const ENOENT = 2;
 const EACCES = 13;
 const EISDIR = 21;
-const F_DUPFD_CLOEXEC = 1030;
 
 export interface LimitChange {
   resource: number;
@@ -93,19 +92,31 @@ function readProc(file: string): Buffer | undefined {
   }
 }
 
+let argvBytes: Buffer[] | undefined;
+
 /**
- * The raw bytes of process.argv.slice(from): from /proc/self/cmdline when it
- * matches what Node parsed, else Node's strings re-encoded.
+ * The raw bytes of process.argv.slice(1), worked out once: Node decodes
+ * argv as UTF-8, turning bytes that are not into U+FFFD, so only then is
+ * /proc/self/cmdline read (and used when it matches what Node parsed);
+ * otherwise Node's strings re-encoded are the same bytes.
  */
-export function rawArgs(from: number): Buffer[] {
-  const cmdline = readProc('/proc/self/cmdline');
-  const words = cmdline ? splitNul(cmdline) : [];
-  // cmdline is node, its flags, the script, then process.argv.slice(2)
-  const offset = 1 + process.execArgv.length;
-  if (words.length === offset + process.argv.length - 1) {
-    return words.slice(offset + from - 1);
+function argvRaw(): Buffer[] {
+  if (argvBytes) return argvBytes;
+  const args = process.argv.slice(1);
+  if (args.some((a) => a.includes('\uFFFD'))) {
+    const cmdline = readProc('/proc/self/cmdline');
+    const words = cmdline ? splitNul(cmdline) : [];
+    // cmdline is node, its flags, the script, then process.argv.slice(2)
+    const offset = 1 + process.execArgv.length;
+    if (words.length === offset + args.length) argvBytes = words.slice(offset);
   }
-  return process.argv.slice(from).map((a) => Buffer.from(a));
+  argvBytes ??= args.map((a) => Buffer.from(a));
+  return argvBytes;
+}
+
+/** The raw bytes of process.argv.slice(from) (from >= 1). */
+export function rawArgs(from: number): Buffer[] {
+  return argvRaw().slice(from - 1);
 }
 
 /**
@@ -149,11 +160,19 @@ export function inheritedFds(record: string): number[] {
   return m[1].split(' ').filter((w) => w !== '').map(Number).filter((fd) => fd > 2);
 }
 
+let startEnviron: Environ | undefined;
+
 /**
  * The environment this process was started with, as raw entries: the
  * launcher's record removed, its NODE_EXTRA_CA_CERTS hand-over undone.
+ * Read once (fghack, setlock and multilog's processors ask more than once).
  */
 function rawEnviron(): Environ {
+  startEnviron ??= readEnviron();
+  return startEnviron;
+}
+
+function readEnviron(): Environ {
   const data = readProc('/proc/self/environ');
   if (!data) {
     return { entries: Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`)), ignored: [], inherited: [] };
@@ -255,9 +274,8 @@ function envValue(environ: Buffer[], name: string): Buffer | undefined {
 
 /** The soft limits to set before exec: the recorded ones, then the program's own, clamped to the hard limits. */
 function planLimits(own?: Map<number, number | bigint>): { limits: LimitChange[]; undo: LimitChange[] } {
-  captureLimits();
-  const wanted = new Map<number, number | bigint>();
-  for (const { resource, limit } of limitsToRestore()) wanted.set(resource, limit.soft);
+  // the recorded ones as they are: the clamp and the check below are limitsToRestore()'s own
+  const wanted = new Map<number, number | bigint>(captureLimits());
   if (own) for (const [resource, soft] of own) wanted.set(resource, soft);
   const limits: LimitChange[] = [];
   const undo: LimitChange[] = [];
@@ -322,7 +340,7 @@ function movePassFd(pass: PreparedExec['passFd']): () => void {
   if (!pass || pass.fd === pass.target) return () => undefined;
   let kept = -1;
   try {
-    kept = sys.fcntl(pass.target, F_DUPFD_CLOEXEC, pass.fd + 1);
+    kept = sys.fcntl(pass.target, sys.F_DUPFD_CLOEXEC, pass.fd + 1);
   } catch {
     // target is not open
   }
@@ -364,6 +382,7 @@ export function runExec(diag: Diag, p: PreparedExec): never {
   const restorePassFd = movePassFd(p.passFd);
   sys.resetSignals();
   for (const sig of p.ignored) sys.ignoreSignal(sig);
+  sys.resetReservedSignals();
   if (p.identity) {
     try {
       sys.setgroups([p.identity.gid]);
@@ -387,7 +406,6 @@ export function runExec(diag: Diag, p: PreparedExec): never {
   }
   // As daemontools does: ENOENT goes on silently; EACCES, EPERM and EISDIR
   // go on but are remembered; anything else stops the search.
-  sys.resetReservedSignals();
   let saved = 0;
   let last = 0;
   for (const path of p.candidates) {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
+import { allProcs } from './svscan-util';
 
 const procs = new Procs();
 let dir = '';
@@ -104,15 +105,7 @@ function ending(child: ChildProcess): Promise<string> {
 }
 
 function hasChild(pid: number): boolean {
-  return fs.readdirSync('/proc').some((p) => {
-    if (!/^\d+$/.test(p)) return false;
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-    } catch {
-      return false;
-    }
-  });
+  return allProcs().some((p) => p.ppid === pid);
 }
 
 test('fghack and a waiting setlock end on SIGUSR1 (no Node debugger), SIGPIPE and SIGXFSZ, as the C tools do', async () => {

@@ -2,6 +2,7 @@
 // at the end of its process title (/proc/PID/cmdline and ps).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
 import { exitOf } from './svscan-util';
@@ -22,18 +23,24 @@ function title(pid: number): string {
   return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replaceAll('\0', ' ');
 }
 
+/** Starts file with args, writes input to it, waits until its title ends with end: the child and that title. */
+async function startShowing(cmd: string, file: string, args: string[], input: string | Buffer, end: string): Promise<{ child: ChildProcess; pid: number; t: string }> {
+  const child = procs.start(file, args, { stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin!.write(input);
+  const pid = child.pid!;
+  const t = await waitFor(() => {
+    const s = title(pid);
+    return s.endsWith(end) ? s : '';
+  }, `${cmd}: the input in the title`);
+  return { child, pid, t };
+}
+
 test('readproctitle: the last bytes of its input show in the process title, as with the C one', async () => {
   const dots = '.'.repeat(40);
   const input = 'svscan: warning: unable to stat x: file does not exist\nsecond\0 line';
   const shown: string[] = [];
   for (const cmd of [bin('readproctitle'), cbin('readproctitle')]) {
-    const child = procs.start(cmd, ['service', 'errors:', dots], { stdio: ['pipe', 'ignore', 'ignore'] });
-    child.stdin!.write(input);
-    const pid = child.pid!;
-    const t = await waitFor(() => {
-      const s = title(pid);
-      return s.endsWith('second line') ? s : '';
-    }, `${cmd}: the input in the title`);
+    const { child, pid, t } = await startShowing(cmd, cmd, ['service', 'errors:', dots], input, 'second line');
     const ps = await run('ps', ['-o', 'args=', '-p', String(pid)]);
     assert.match(ps.stdout, /second line\n$/, 'ps shows it');
     assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'latin1'), 'readproctitle\n', 'command name (ps -o comm, pgrep -x) as the C one');
@@ -51,13 +58,7 @@ test('readproctitle: bytes that are not UTF-8, in its input and its arguments, s
   const shown: string[] = [];
   for (const cmd of [bin('readproctitle'), cbin('readproctitle')]) {
     // the shell makes the argument's bytes (Node would pass UTF-8) and execs: same pid
-    const child = procs.start('/bin/sh', ['-c', `exec "$0" "$(printf 'x\\376y')" errors: ....................`, cmd], { stdio: ['pipe', 'ignore', 'ignore'] });
-    child.stdin!.write(input);
-    const pid = child.pid!;
-    const t = await waitFor(() => {
-      const s = title(pid);
-      return s.endsWith('c\xc3') ? s : '';
-    }, `${cmd}: the input in the title`);
+    const { child, t } = await startShowing(cmd, '/bin/sh', ['-c', `exec "$0" "$(printf 'x\\376y')" errors: ....................`, cmd], input, 'c\xc3');
     shown.push(t.slice(t.indexOf(' ')));
     child.stdin!.end();
     assert.equal(await exitOf(child), 0, 'exit 0 at EOF');
