@@ -1,7 +1,8 @@
 // envdir dir child: set and remove environment variables from the files in
 // dir, then exec child.
 import { Diag, EXIT_FAIL } from '../lib/errors';
-import { byteArgs, chainExec, rawArgs } from '../lib/exec';
+import { chainExec } from '../lib/exec';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { EnvDirError, readEnvDir } from '../lib/envdir';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';

@@ -1,7 +1,8 @@
 // envuidgid account child: set UID and GID to the account's uid and gid,
 // then exec child.
 import { Diag } from '../lib/errors';
-import { byteArgs, chainExec, rawArgs } from '../lib/exec';
+import { chainExec } from '../lib/exec';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { getpwnam } from '../lib/sys';

@@ -2,7 +2,7 @@
 // wait until all of them are closed, so that a program that puts itself in
 // the background stays in the foreground; exit with the child's code.
 import { Diag } from '../lib/errors';
-import { byteArgs } from '../lib/exec';
+import { byteArgs } from '../lib/raw-argv';
 import { runHeldOpen } from '../lib/fghack';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';

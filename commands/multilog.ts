@@ -4,7 +4,7 @@ import { answerHelp } from '../lib/help';
 import { runMultilog } from '../lib/multilog/run';
 import { parseScript } from '../lib/multilog/script';
 import { writeStderr } from '../lib/errors';
-import { rawArgs } from '../lib/exec';
+import { rawArgs } from '../lib/raw-argv';
 
 captureLimits();
 const args = process.argv.slice(2);

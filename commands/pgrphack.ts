@@ -1,7 +1,8 @@
 // pgrphack child: run child in a new session (and process group), in place
 // of this process.
 import { Diag } from '../lib/errors';
-import { byteArgs, chainExec, rawArgs } from '../lib/exec';
+import { chainExec } from '../lib/exec';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { setsid } from '../lib/sys';

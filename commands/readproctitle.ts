@@ -2,7 +2,7 @@
 // end of its own process title (so `ps` shows svscan's latest errors).
 import fs from 'node:fs';
 import { EXIT_FAIL, EXIT_USAGE } from '../lib/errors';
-import { rawArgs } from '../lib/exec';
+import { rawArgs } from '../lib/raw-argv';
 import { answerHelp } from '../lib/help';
 import { restoreComm } from '../lib/proctitle';
 

@@ -1,7 +1,8 @@
 // setlock [-nNxX] file child: take an exclusive lock on file, then exec
 // child, which inherits the locked descriptor (the lock lasts as long as it).
 import { Diag, writeStderr } from '../lib/errors';
-import { byteArgs, chainExec, nodeSignalsAsInC, rawArgs } from '../lib/exec';
+import { chainExec, nodeSignalsAsInC } from '../lib/exec';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';

@@ -1,7 +1,8 @@
 // setuidgid account child: run child as account (its uid, its primary gid,
 // no other group), in place of this process.
 import { Diag } from '../lib/errors';
-import { byteArgs, chainExec, rawArgs } from '../lib/exec';
+import { chainExec } from '../lib/exec';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { getpwnam } from '../lib/sys';

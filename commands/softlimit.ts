@@ -1,6 +1,7 @@
 // softlimit opts child: set soft resource limits, then exec child.
 import { Diag, writeStderr } from '../lib/errors';
-import { byteArgs, chainExec, rawArgs } from '../lib/exec';
+import { chainExec } from '../lib/exec';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';

@@ -2,7 +2,8 @@
 // dir/supervise/control (svc), its state in dir/supervise/status (svstat).
 import fs from 'node:fs';
 import { Diag, errnoCode, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
-import { byteArgs, writeBytes } from '../lib/svc-argv';
+import { byteArgs } from '../lib/raw-argv';
+import { writeBytes } from '../lib/svc-argv';
 import { chdirBytes } from '../lib/svc-cwd';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
@@ -43,9 +44,9 @@ ignoreForOurselves();
 process.on('uncaughtException', (e) => writeStderr(`supervise: warning: internal error: ${String(e)}\n`));
 
 if (args.length !== 1) diag.usage('dir');
-// a byte string (lib/svc-argv.ts): a name that is not UTF-8 is entered and
+// a byte string (lib/raw-argv.ts): a name that is not UTF-8 is entered and
 // printed as the bytes given, so every diagnostic goes out as bytes
-const dir = byteArgs(args)[0];
+const dir = byteArgs(2)[0];
 showAs('supervise', args);
 
 function fatal(what: string, err: unknown, prefix = 'supervise: fatal: '): never {

@@ -4,10 +4,10 @@
 import { Diag, EXIT_USAGE, errnoCode } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { probeOk } from '../lib/service';
-import { byteArgs } from '../lib/svc-argv';
+import { byteArgs } from '../lib/raw-argv';
 import { chdirBytes } from '../lib/svc-cwd';
 
-// messages name the dir as the bytes given (lib/svc-argv.ts)
+// messages name the dir as the bytes given (lib/raw-argv.ts)
 const diag = new Diag('svok', 'latin1');
 const args = process.argv.slice(2);
 answerHelp('svok', args, {
@@ -15,8 +15,8 @@ answerHelp('svok', args, {
   description: 'Exits 0 if supervise is running for the service directory dir, 100 if it is not, 111 on other errors.',
 });
 if (args.length < 1) diag.usage('dir');
-// a byte string (lib/svc-argv.ts): found and printed as the bytes given
-const dir = byteArgs(args)[0];
+// a byte string (lib/raw-argv.ts): found and printed as the bytes given
+const dir = byteArgs(2)[0];
 
 try {
   chdirBytes(dir);

@@ -6,11 +6,12 @@ import { answerHelp } from '../lib/help';
 import { eachDir } from '../lib/svc-cwd';
 import { writeAllSync } from '../lib/svc-write';
 import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
-import { byteArgs, displayText } from '../lib/svc-argv';
+import { byteArgs } from '../lib/raw-argv';
+import { displayText } from '../lib/svc-argv';
 import { InfoReader } from '../lib/svstat-info';
 
 const diag: Diag = new Diag('svstat');
-let args = process.argv.slice(2);
+const args = process.argv.slice(2);
 answerHelp('svstat', args, {
   usage: 'svstat [--json] dir...',
   description:
@@ -21,9 +22,8 @@ answerHelp('svstat', args, {
     '(up, down, once), normallyUp, info (what our supervise keeps in supervise/info), or error.',
 });
 const json = args[0] === '--json';
-if (json) args = args.slice(1);
-// byte strings (lib/svc-argv.ts): dirs are named and printed as the bytes given
-const dirs = byteArgs(args);
+// byte strings (lib/raw-argv.ts): dirs are named and printed as the bytes given
+const dirs = byteArgs(json ? 3 : 2);
 const format = json
   ? (dir: string, r: Report) => Buffer.from(formatJson(displayText(dir), r)).toString('latin1')
   : formatLine;

@@ -9,8 +9,8 @@
 // Arguments and environment are passed as the exact bytes this process was
 // given (/proc/self/cmdline, /proc/self/environ), not as Node's UTF-8
 // decoding of them.
-import fs from 'node:fs';
 import { Diag, EXIT_FAIL, SysError } from './errors';
+import { readProc, splitNul } from './raw-argv';
 import { captureLimits } from './limits';
 import * as sys from './sys';
 
@@ -69,62 +69,6 @@ export interface PreparedExec {
 
 function cstr(b: Buffer | string): Buffer {
   return Buffer.concat([typeof b === 'string' ? Buffer.from(b) : b, Buffer.from([0])]);
-}
-
-function splitNul(data: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] === 0) {
-      out.push(data.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  if (start < data.length) out.push(data.subarray(start));
-  return out;
-}
-
-function readProc(file: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
-let argvBytes: Buffer[] | undefined;
-
-/**
- * The raw bytes of process.argv.slice(1), worked out once: Node decodes
- * argv as UTF-8, turning bytes that are not into U+FFFD, so only then is
- * /proc/self/cmdline read (and used when it matches what Node parsed);
- * otherwise Node's strings re-encoded are the same bytes.
- */
-function argvRaw(): Buffer[] {
-  if (argvBytes) return argvBytes;
-  const args = process.argv.slice(1);
-  if (args.some((a) => a.includes('\uFFFD'))) {
-    const cmdline = readProc('/proc/self/cmdline');
-    const words = cmdline ? splitNul(cmdline) : [];
-    // cmdline is node, its flags, the script, then process.argv.slice(2)
-    const offset = 1 + process.execArgv.length;
-    if (words.length === offset + args.length) argvBytes = words.slice(offset);
-  }
-  argvBytes ??= args.map((a) => Buffer.from(a));
-  return argvBytes;
-}
-
-/** The raw bytes of process.argv.slice(from) (from >= 1). */
-export function rawArgs(from: number): Buffer[] {
-  return argvRaw().slice(from - 1);
-}
-
-/**
- * process.argv.slice(from) as strings of bytes (latin1: one character per
- * byte): names the C tools would use and print exactly as given, UTF-8 or not.
- */
-export function byteArgs(from: number): string[] {
-  return rawArgs(from).map((b) => b.toString('latin1'));
 }
 
 interface Environ {

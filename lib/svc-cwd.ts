@@ -12,7 +12,7 @@ import { fsPath } from './svc-argv';
 const O_PATH = 0o10000000;
 
 /**
- * chdir(2) to a directory named by a byte string (lib/svc-argv.ts). A name
+ * chdir(2) to a directory named by a byte string (lib/raw-argv.ts). A name
  * that is not UTF-8 cannot go through process.chdir: it is opened with
  * O_PATH (which checks the path as chdir does, and needs no permission on
  * the directory itself), then entered through /proc/self/fd (which checks

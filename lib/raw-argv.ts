@@ -1,0 +1,65 @@
+// The arguments exactly as given. Node decodes argv as UTF-8 and turns bytes
+// that are not UTF-8 into U+FFFD, so a name made of such bytes could be
+// neither found nor printed as the C tools do. Here the arguments come back
+// as their bytes (Buffers, or "byte strings": latin1, one char per byte),
+// from /proc/self/cmdline when Node's decoding lost something; the common
+// case costs no system call. Also /proc's NUL-separated lists and reads.
+import fs from 'node:fs';
+
+/** The entries of a NUL-separated /proc file (cmdline, environ). */
+export function splitNul(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] === 0) {
+      out.push(data.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < data.length) out.push(data.subarray(start));
+  return out;
+}
+
+export function readProc(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+let argvBytes: Buffer[] | undefined;
+
+/**
+ * The raw bytes of process.argv.slice(1), worked out once: Node decodes
+ * argv as UTF-8, turning bytes that are not into U+FFFD, so only then is
+ * /proc/self/cmdline read (and used when it matches what Node parsed);
+ * otherwise Node's strings re-encoded are the same bytes.
+ */
+function argvRaw(): Buffer[] {
+  if (argvBytes) return argvBytes;
+  const args = process.argv.slice(1);
+  if (args.some((a) => a.includes('\uFFFD'))) {
+    const cmdline = readProc('/proc/self/cmdline');
+    const words = cmdline ? splitNul(cmdline) : [];
+    // cmdline is node, its flags, the script, then process.argv.slice(2)
+    const offset = 1 + process.execArgv.length;
+    if (words.length === offset + args.length) argvBytes = words.slice(offset);
+  }
+  argvBytes ??= args.map((a) => Buffer.from(a));
+  return argvBytes;
+}
+
+/** The raw bytes of process.argv.slice(from) (from >= 1). */
+export function rawArgs(from: number): Buffer[] {
+  return argvRaw().slice(from - 1);
+}
+
+/**
+ * process.argv.slice(from) as strings of bytes (latin1: one character per
+ * byte): names the C tools would use and print exactly as given, UTF-8 or not.
+ */
+export function byteArgs(from: number): string[] {
+  return rawArgs(from).map((b) => b.toString('latin1'));
+}
+
