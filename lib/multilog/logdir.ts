@@ -91,13 +91,7 @@ export class LogDir {
     } catch (e) {
       diag.fatal(`unable to lock directory ${this.name}`, e);
     }
-    let finished = false;
-    try {
-      finished = (fs.statSync(this.file('current')).mode & 0o100) !== 0;
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/current`, e);
-      noteFailure(e);
-    }
+    const finished = this.markedFinished('current');
     if (!finished) this.recover();
     try {
       this.current = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
@@ -122,14 +116,7 @@ export class LogDir {
   private recover(): void {
     this.unlinkIfCan('state');
     this.unlinkIfCan('newstate');
-    let processedDone = false;
-    try {
-      processedDone = (fs.statSync(this.file('processed')).mode & 0o100) !== 0;
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/processed`, e);
-      noteFailure(e);
-    }
-    if (processedDone) {
+    if (this.markedFinished('processed')) {
       this.unlinkIfCan('previous');
       this.save('processed', 's');
     } else {
@@ -141,6 +128,17 @@ export class LogDir {
       fs.closeSync(fs.openSync(this.file('state'), OPEN_TRUNC, 0o644));
     } catch (e) {
       diag.fatal(`unable to write to ${this.name}/state`, e);
+    }
+  }
+
+  /** Start-up: whether `f` is marked finished (mode 0744); absent is not. Fatal if it cannot be stat'ed. */
+  private markedFinished(f: string): boolean {
+    try {
+      return (fs.statSync(this.file(f)).mode & 0o100) !== 0;
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/${f}`, e);
+      noteFailure(e);
+      return false;
     }
   }
 
