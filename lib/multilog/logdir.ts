@@ -217,14 +217,15 @@ export class LogDir {
   private removeOldest(): boolean {
     let count = 0;
     let oldest = '@z';
-    for (const n of this.scan()) {
+    const names = this.scan();
+    for (const n of names) {
       if (n.length < OLD_NAME_MIN || n[0] !== '@') continue;
       count++;
       if (n < oldest) oldest = n.slice(0, OLD_NAME_MIN);
     }
     noteFailure(undefined);
     if (count < this.num) return true;
-    const victim = this.scan().find((n) => n.length >= OLD_NAME_MIN && n.startsWith(oldest));
+    const victim = names.find((n) => n.length >= OLD_NAME_MIN && n.startsWith(oldest));
     if (victim !== undefined) fs.unlinkSync(this.file(victim));
     return false;
   }
