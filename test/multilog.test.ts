@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
+import { mask, snapshot } from './multilog-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -16,33 +17,6 @@ interface Outcome {
   code: number | null;
   stderr: string;
   tree: string[];
-}
-
-const LABEL = /@[0-9a-f]{24}/g;
-
-function mask(b: Buffer | string): string {
-  return (typeof b === 'string' ? b : b.toString('latin1')).replace(LABEL, '@LABEL');
-}
-
-/** Every file and directory under dir: masked name, mode, masked contents (in name order). */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string): void => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const full = path.join(d, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = fs.statSync(full);
-      const mode = (st.mode & 0o7777).toString(8);
-      if (st.isDirectory()) {
-        out.push(`${mask(r)}/ ${mode}`);
-        walk(full, r);
-      } else {
-        out.push(`${mask(r)} ${mode} ${st.size} ${mask(fs.readFileSync(full))}`);
-      }
-    }
-  };
-  walk(dir, '');
-  return out;
 }
 
 /** Runs prog in a fresh directory with `input` on stdin as a regular file. */
