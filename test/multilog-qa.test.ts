@@ -75,6 +75,16 @@ async function compare(c: Case): Promise<Outcome> {
   return theirs;
 }
 
+/** Setup: ./d with an empty `current` marked finished (so no crash recovery at start-up) and the files `names`, each holding its name. */
+function finishedWith(names: string[]): (w: string) => void {
+  return (w: string): void => {
+    fs.mkdirSync(path.join(w, 'd'));
+    fs.writeFileSync(path.join(w, 'd', 'current'), '');
+    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
+    for (const n of names) fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
+  };
+}
+
 function numberedLines(n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += `${String(i).padStart(6, '0')} some text for the line\n`;
@@ -232,17 +242,12 @@ test('multilog: a status file is rewritten by seeking to its start and writing, 
 
 test('multilog: a processor whose descriptors cannot be opened: "unable to run", then "processor failed"', async () => {
   const input = numberedLines(300);
-  const finished = (w: string): void => {
-    fs.mkdirSync(path.join(w, 'd'));
-    fs.writeFileSync(path.join(w, 'd', 'current'), '');
-    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
-  };
-  const noState = await compare({ args: ['s4096', '!cat', './d'], input, stopAfterLines: 2, setup: finished });
+  const noState = await compare({ args: ['s4096', '!cat', './d'], input, stopAfterLines: 2, setup: finishedWith([]) });
   assert.equal(noState.stderr, 'multilog: fatal: unable to run cat: file does not exist\nmultilog: warning: processor failed in ./d, pausing');
   const processedDir = await compare({
     args: ['s4096', '!cat', './d'], input, stopAfterLines: 2,
     setup: (w) => {
-      finished(w);
+      finishedWith([])(w);
       fs.mkdirSync(path.join(w, 'd', 'processed'));
     },
   });
@@ -284,19 +289,9 @@ test('multilog: arguments are bytes: patterns, directory and status file names t
 
 test('multilog: only @ names of 25 bytes or more count as old files; one that cannot be removed is reported as the scan failing', async () => {
   const input = numberedLines(300);
-  const finished = (w: string): void => {
-    fs.mkdirSync(path.join(w, 'd'), { recursive: true });
-    fs.writeFileSync(path.join(w, 'd', 'current'), '');
-    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
-  };
   const short = await compare({
     args: ['s4096', 'n2', './d'], input,
-    setup: (w) => {
-      finished(w);
-      for (const n of ['@0', '@0.u', '@00000000000000000000000', '@0000000000000000000000.u', '@000000000000000000000000', '@zzzzzzzzzzzzzzzzzzzzzzzz']) {
-        fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
-      }
-    },
+    setup: finishedWith(['@0', '@0.u', '@00000000000000000000000', '@0000000000000000000000.u', '@000000000000000000000000', '@zzzzzzzzzzzzzzzzzzzzzzzz']),
   });
   const names = short.tree!.map((l) => l.split(' ')[0]);
   assert.ok(names.includes('d/@0') && names.includes('d/@00000000000000000000000'), names.join(' '));
@@ -304,7 +299,7 @@ test('multilog: only @ names of 25 bytes or more count as old files; one that ca
   const dirAsOld = await compare({
     args: ['s4096', 'n2', './d'], input, stopAfterLines: 1,
     setup: (w) => {
-      finished(w);
+      finishedWith([])(w);
       fs.mkdirSync(path.join(w, 'd', '@000000000000000000000000'));
     },
   });
@@ -324,12 +319,6 @@ test('multilog: a read error on standard input ends it silently, as in the C mul
 
 test('multilog: which old file goes: the oldest 25-byte @ prefix below @z, first such file in directory order, as the C multilog picks', async () => {
   const input = numberedLines(80); // one rotation with s4096
-  const finishedWith = (names: string[]) => (w: string): void => {
-    fs.mkdirSync(path.join(w, 'd'));
-    fs.writeFileSync(path.join(w, 'd', 'current'), '');
-    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
-    for (const n of names) fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
-  };
   const zeros = '@' + '0'.repeat(24);
   for (const names of [
     ['b', 'a'].map((x) => zeros + x),
