@@ -6,11 +6,12 @@
 // once its first messages are out and compared on those.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawnSync } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
 import { mask, snapshot } from './multilog-util';
+import { mkfifo } from './svc-fixtures';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -216,10 +217,6 @@ test('multilog: FIFOs without a reader fail at once (non-blocking opens) as in t
   });
   assert.equal(fifoLock.stderr, 'multilog: fatal: unable to lock directory ./d: device not configured\n');
 });
-
-function mkfifo(file: string): void {
-  assert.equal(spawnSync('mkfifo', [file]).status, 0, `mkfifo ${file}`);
-}
 
 test('multilog: a status file is rewritten by seeking to its start and writing, as the C one does', async () => {
   const proc = await compare({ args: ['=/proc/self/status'], input: 'a\n', stopAfterLines: 1 });
