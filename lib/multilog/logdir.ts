@@ -9,11 +9,11 @@
 // each input read of READ_SIZE bytes, see Engine) while the real writes are
 // batched: only data the model has flushed is written, in large blocks.
 import fs from 'node:fs';
-import { Diag, errnoCode } from '../errors';
+import { errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
 import { OPEN_APPEND, OPEN_READ, OPEN_TRUNC } from './openflags';
-import { noteFailure, pauseAfter, retry } from './pause';
+import { diag, noteFailure, pauseAfter, retry } from './pause';
 import { runProcessor } from './processor';
 import type { DirSpec } from './script';
 
@@ -22,7 +22,6 @@ const DIRECT_CHUNK = 8192;
 const NEWLINE = 0x0a;
 /** `@` and a TAI64N label: shorter @ names are not log files */
 const OLD_NAME_MIN = 25;
-const diag: Diag = new Diag('multilog', 'latin1');
 
 let procFd: boolean | undefined;
 
