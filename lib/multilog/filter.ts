@@ -2,7 +2,7 @@
 // exits 111 when input or output fails, silently, as the C tools do.
 import { EXIT_FAIL, errnoCode, writeStderr } from '../errors';
 import { BlockingInput } from './blocking-input';
-import { writeAll } from './output';
+import { writeAllSync } from '../svc-write';
 
 /** Dies of sig with its default action, as the C filters do (SIGPIPE: a reader that went away). */
 function dieOfSignal(sig: NodeJS.Signals): void {
@@ -27,7 +27,7 @@ export async function runFilter(feed: (block: Buffer) => Buffer): Promise<number
     if (block === 'interrupted') continue;
     const out = feed(block);
     try {
-      await writeAll(1, out);
+      writeAllSync(1, out);
     } catch (e) {
       if (errnoCode(e) === 'EPIPE') dieOfSignal('SIGPIPE');
       process.exit(EXIT_FAIL);
