@@ -6,99 +6,25 @@
 // once its first messages are out and compared on those.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
+import { Case, compareWithC, mask, Outcome, snapshot } from './multilog-util';
+import { mkfifo } from './svc-fixtures';
 
 const procs = new Procs();
 after(() => procs.cleanup());
 
-const LABEL = /@[0-9a-f]{24}/g;
+const compare = (c: Case): Promise<Outcome> => compareWithC(procs, c);
 
-function mask(b: Buffer | string): string {
-  return (typeof b === 'string' ? b : b.toString('latin1')).replace(LABEL, '@LABEL');
-}
-
-/** Every file under dir: masked name, type, mode, masked contents (in name order). */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string): void => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const full = path.join(d, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = fs.lstatSync(full);
-      const mode = (st.mode & 0o7777).toString(8);
-      if (st.isSymbolicLink()) out.push(`${mask(r)} -> ${fs.readlinkSync(full)}`);
-      else if (st.isDirectory()) {
-        out.push(`${mask(r)}/ ${mode}`);
-        walk(full, r);
-      } else if (st.isFIFO()) out.push(`${mask(r)} fifo ${mode}`);
-      else out.push(`${mask(r)} ${mode} ${st.size} ${mask(fs.readFileSync(full))}`);
-    }
+/** Setup: ./d with an empty `current` marked finished (so no crash recovery at start-up) and the files `names`, each holding its name. */
+function finishedWith(names: string[]): (w: string) => void {
+  return (w: string): void => {
+    fs.mkdirSync(path.join(w, 'd'));
+    fs.writeFileSync(path.join(w, 'd', 'current'), '');
+    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
+    for (const n of names) fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
   };
-  walk(dir, '');
-  return out;
-}
-
-interface Case {
-  args: readonly string[];
-  input: Buffer | string;
-  /** prepares the working directory (the same for both programs) */
-  setup?: (work: string) => void;
-  /** the run pauses forever: stop it once stderr has this many lines, compare those (and the files then) */
-  stopAfterLines?: number;
-  /** runs the program as nobody (through the C setuidgid) */
-  asNobody?: boolean;
-}
-
-interface Outcome {
-  code: number | null;
-  stderr: string;
-  tree: string[] | undefined;
-}
-
-function runCase(prog: string, c: Case): Promise<Outcome> {
-  const dir = procs.tmpdir('mlqa-');
-  fs.chmodSync(dir, 0o755);
-  const inFile = path.join(dir, '.input');
-  fs.writeFileSync(inFile, c.input);
-  const work = path.join(dir, 'w');
-  fs.mkdirSync(work);
-  c.setup?.(work);
-  if (c.asNobody) fs.chownSync(work, 65534, 65534);
-  const fd = fs.openSync(inFile, 'r');
-  const [cmd, args] = c.asNobody ? [cbin('setuidgid'), ['nobody', prog, ...c.args]] : [prog, [...c.args]];
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = procs.start(cmd, args, { cwd: work, stdio: [fd, 'ignore', 'pipe'] });
-    fs.closeSync(fd);
-    let err = '';
-    const lines = (): number => err.split('\n').length - 1;
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString('latin1');
-      if (c.stopAfterLines !== undefined && lines() >= c.stopAfterLines) child.kill('SIGKILL');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (c.stopAfterLines !== undefined) {
-        resolve({ code: null, stderr: err.split('\n').slice(0, c.stopAfterLines).join('\n'), tree: snapshot(work) });
-      } else {
-        resolve({ code, stderr: err, tree: snapshot(work) });
-      }
-    });
-  });
-}
-
-/** Runs the case with the C multilog and ours; returns the C outcome after checking ours is the same. */
-async function compare(c: Case): Promise<Outcome> {
-  const [theirs, ours] = await Promise.all([runCase(cbin('multilog'), c), runCase(bin('multilog'), c)]);
-  const what = `multilog ${c.args.join(' ')}`;
-  assert.equal(mask(ours.stderr), mask(theirs.stderr), `${what}: stderr`);
-  assert.equal(ours.code, theirs.code, `${what}: exit code`);
-  assert.deepEqual(ours.tree, theirs.tree, `${what}: directory contents`);
-  return theirs;
 }
 
 function numberedLines(n: number): string {
@@ -233,10 +159,6 @@ test('multilog: FIFOs without a reader fail at once (non-blocking opens) as in t
   assert.equal(fifoLock.stderr, 'multilog: fatal: unable to lock directory ./d: device not configured\n');
 });
 
-function mkfifo(file: string): void {
-  assert.equal(spawnSync('mkfifo', [file]).status, 0, `mkfifo ${file}`);
-}
-
 test('multilog: a status file is rewritten by seeking to its start and writing, as the C one does', async () => {
   const proc = await compare({ args: ['=/proc/self/status'], input: 'a\n', stopAfterLines: 1 });
   assert.equal(proc.stderr, 'multilog: warning: unable to write /proc/self/status, pausing: invalid argument');
@@ -258,17 +180,12 @@ test('multilog: a status file is rewritten by seeking to its start and writing, 
 
 test('multilog: a processor whose descriptors cannot be opened: "unable to run", then "processor failed"', async () => {
   const input = numberedLines(300);
-  const finished = (w: string): void => {
-    fs.mkdirSync(path.join(w, 'd'));
-    fs.writeFileSync(path.join(w, 'd', 'current'), '');
-    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
-  };
-  const noState = await compare({ args: ['s4096', '!cat', './d'], input, stopAfterLines: 2, setup: finished });
+  const noState = await compare({ args: ['s4096', '!cat', './d'], input, stopAfterLines: 2, setup: finishedWith([]) });
   assert.equal(noState.stderr, 'multilog: fatal: unable to run cat: file does not exist\nmultilog: warning: processor failed in ./d, pausing');
   const processedDir = await compare({
     args: ['s4096', '!cat', './d'], input, stopAfterLines: 2,
     setup: (w) => {
-      finished(w);
+      finishedWith([])(w);
       fs.mkdirSync(path.join(w, 'd', 'processed'));
     },
   });
@@ -310,19 +227,9 @@ test('multilog: arguments are bytes: patterns, directory and status file names t
 
 test('multilog: only @ names of 25 bytes or more count as old files; one that cannot be removed is reported as the scan failing', async () => {
   const input = numberedLines(300);
-  const finished = (w: string): void => {
-    fs.mkdirSync(path.join(w, 'd'), { recursive: true });
-    fs.writeFileSync(path.join(w, 'd', 'current'), '');
-    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
-  };
   const short = await compare({
     args: ['s4096', 'n2', './d'], input,
-    setup: (w) => {
-      finished(w);
-      for (const n of ['@0', '@0.u', '@00000000000000000000000', '@0000000000000000000000.u', '@000000000000000000000000', '@zzzzzzzzzzzzzzzzzzzzzzzz']) {
-        fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
-      }
-    },
+    setup: finishedWith(['@0', '@0.u', '@00000000000000000000000', '@0000000000000000000000.u', '@000000000000000000000000', '@zzzzzzzzzzzzzzzzzzzzzzzz']),
   });
   const names = short.tree!.map((l) => l.split(' ')[0]);
   assert.ok(names.includes('d/@0') && names.includes('d/@00000000000000000000000'), names.join(' '));
@@ -330,7 +237,7 @@ test('multilog: only @ names of 25 bytes or more count as old files; one that ca
   const dirAsOld = await compare({
     args: ['s4096', 'n2', './d'], input, stopAfterLines: 1,
     setup: (w) => {
-      finished(w);
+      finishedWith([])(w);
       fs.mkdirSync(path.join(w, 'd', '@000000000000000000000000'));
     },
   });
@@ -350,12 +257,6 @@ test('multilog: a read error on standard input ends it silently, as in the C mul
 
 test('multilog: which old file goes: the oldest 25-byte @ prefix below @z, first such file in directory order, as the C multilog picks', async () => {
   const input = numberedLines(80); // one rotation with s4096
-  const finishedWith = (names: string[]) => (w: string): void => {
-    fs.mkdirSync(path.join(w, 'd'));
-    fs.writeFileSync(path.join(w, 'd', 'current'), '');
-    fs.chmodSync(path.join(w, 'd', 'current'), 0o744);
-    for (const n of names) fs.writeFileSync(path.join(w, 'd', n), `${n}\n`);
-  };
   const zeros = '@' + '0'.repeat(24);
   for (const names of [
     ['b', 'a'].map((x) => zeros + x),

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bin, cbin, Procs, waitFor } from './helpers';
+import { exitOf } from './svscan-util';
 
 const procs = new Procs();
 const mounts: string[] = [];
@@ -44,11 +45,6 @@ function write(child: ChildProcess, text: string): Promise<void> {
   return new Promise((resolve, reject) => child.stdin!.write(text, (e) => (e ? reject(e) : resolve())));
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 test('multilog: SIGTERM finishes the line, exits 0, and the next multilog gets the rest', async () => {
   const base = procs.tmpdir('ml-term-');
   const d = path.join(base, 'd');
@@ -65,7 +61,7 @@ test('multilog: SIGTERM finishes the line, exits 0, and the next multilog gets t
   const rest = ' ends here\n' + lines(2000, 6000, 'b');
   await write(sh, rest);
   sh.stdin!.end();
-  assert.equal(await exited(sh), 0);
+  assert.equal(await exitOf(sh), 0);
   assert.equal(stderr, '');
   assert.equal(logged(d), first + 'the line cut by SIGTERM' + rest, 'every line exactly once, in order');
 });
@@ -78,13 +74,13 @@ test('multilog: after SIGKILL and a restart, everything written before the kill 
   await write(one, before);
   await waitFor(() => fs.existsSync(path.join(d, 'current')) && logged(d) === before, 'the lines on disk');
   one.kill('SIGKILL');
-  await exited(one);
+  await exitOf(one);
   assert.equal(fs.statSync(path.join(d, 'current')).mode & 0o777, 0o644, 'current left unfinished');
   const two = procs.start(bin('multilog'), ['s16384', 'n100', d], { stdio: ['pipe', 'ignore', 'pipe'] });
   const afterKill = lines(1000, 1500, 'r');
   await write(two, afterKill);
   two.stdin!.end();
-  assert.equal(await exited(two), 0);
+  assert.equal(await exitOf(two), 0);
   const saved = fs.readdirSync(d).filter((n) => n.endsWith('.u'));
   assert.equal(saved.length, 1, 'the unfinished current saved as one @….u file');
   assert.equal(logged(d).split('\n').filter((l) => l.startsWith('k')).length, 1000);
@@ -126,7 +122,7 @@ test('multilog: a full disk makes it warn, pause and retry; no line lost or dupl
   fs.unlinkSync(filler);
   await waitFor(() => logged(d) === text, 'every line once space is back', 20000);
   ml.stdin!.end();
-  assert.equal(await exited(ml), 0);
+  assert.equal(await exitOf(ml), 0);
   assert.equal(logged(d), text);
   assert.ok(fs.readdirSync(d).filter((n) => n.endsWith('.s')).length >= 2, 'rotations happened');
 });
@@ -146,6 +142,6 @@ test('multilog: SIGALRM rotates a non-empty current at once', async () => {
   assert.equal(fs.readFileSync(path.join(d, 'current'), 'latin1'), '');
   await write(ml, 'c\n');
   ml.stdin!.end();
-  assert.equal(await exited(ml), 0);
+  assert.equal(await exitOf(ml), 0);
   assert.equal(logged(d), 'a\nb\nc\n');
 });

@@ -8,72 +8,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
+import { compareWithC, mask, Outcome } from './multilog-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
 
-interface Outcome {
-  code: number | null;
-  stderr: string;
-  tree: string[];
-}
-
-const LABEL = /@[0-9a-f]{24}/g;
-
-function mask(b: Buffer | string): string {
-  return (typeof b === 'string' ? b : b.toString('latin1')).replace(LABEL, '@LABEL');
-}
-
-/** Every file and directory under dir: masked name, mode, masked contents (in name order). */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string): void => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const full = path.join(d, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = fs.statSync(full);
-      const mode = (st.mode & 0o7777).toString(8);
-      if (st.isDirectory()) {
-        out.push(`${mask(r)}/ ${mode}`);
-        walk(full, r);
-      } else {
-        out.push(`${mask(r)} ${mode} ${st.size} ${mask(fs.readFileSync(full))}`);
-      }
-    }
-  };
-  walk(dir, '');
-  return out;
-}
-
-/** Runs prog in a fresh directory with `input` on stdin as a regular file. */
-function runIn(prog: string, args: readonly string[], input: Buffer): Promise<Outcome> {
-  const dir = procs.tmpdir('ml-');
-  const inFile = path.join(dir, '.input');
-  fs.writeFileSync(inFile, input);
-  const work = path.join(dir, 'w');
-  fs.mkdirSync(work);
-  const fd = fs.openSync(inFile, 'r');
-  return new Promise((resolve, reject) => {
-    const child = spawn(prog, args, { cwd: work, stdio: [fd, 'ignore', 'pipe'] });
-    fs.closeSync(fd);
-    const err: Buffer[] = [];
-    child.stderr!.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr: Buffer.concat(err).toString('latin1'), tree: snapshot(work) });
-    });
-  });
-}
-
-async function compare(args: readonly string[], input: Buffer): Promise<void> {
-  const [theirs, ours] = await Promise.all([runIn(cbin('multilog'), args, input), runIn(bin('multilog'), args, input)]);
-  const what = `multilog ${args.join(' ')}`;
-  assert.equal(ours.code, theirs.code, `${what}: exit code`);
-  assert.equal(mask(ours.stderr), mask(theirs.stderr), `${what}: stderr`);
-  assert.deepEqual(ours.tree, theirs.tree, `${what}: directory contents`);
-}
+/** The C multilog and ours on the same input (a regular file) in fresh directories: same exit code, stderr, files. */
+const compare = (args: readonly string[], input: Buffer): Promise<Outcome> => compareWithC(procs, { args, input });
 
 /** Deterministic input: lines of many lengths (around the 200, 512, 1000 and 2000 limits), binary bytes, NULs. */
 function mixedInput(seed: number, lines: number, finalNewline: boolean): Buffer {

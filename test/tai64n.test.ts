@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bin, cbin, run } from './helpers';
-import { pack } from '../lib/tai64';
+import { format } from '../lib/tai64';
 
 function label(unix: number, nano: number): string {
-  return '@' + pack({ sec: unix, nano }).toString('hex');
+  return format({ sec: unix, nano });
 }
 
 // around DST changes: Europe/Berlin 2026-03-29 01:00 UTC and 2026-10-25 01:00 UTC,

@@ -1,8 +1,8 @@
 // Runs a line filter (tai64n, tai64nlocal) from stdin to stdout in blocks;
 // exits 111 when input or output fails, silently, as the C tools do.
 import { EXIT_FAIL, errnoCode, writeStderr } from '../errors';
-import { openInput } from './input';
-import { writeAll } from './output';
+import { BlockingInput } from './blocking-input';
+import { writeAllSync } from '../svc-write';
 
 /** Dies of sig with its default action, as the C filters do (SIGPIPE: a reader that went away). */
 function dieOfSignal(sig: NodeJS.Signals): void {
@@ -13,28 +13,26 @@ function dieOfSignal(sig: NodeJS.Signals): void {
 }
 
 export async function runFilter(feed: (block: Buffer) => Buffer): Promise<number> {
-  const input = openInput(false);
+  // blocks in read(2), so the descriptor is never made non-blocking
+  const input = new BlockingInput();
   process.on('SIGUSR1', () => undefined);
   for (;;) {
     let block;
     try {
       block = await input.read();
-    } catch (e) {
-      input.restoreBlocking();
+    } catch {
       process.exit(EXIT_FAIL);
     }
     if (block === null) break;
     if (block === 'interrupted') continue;
     const out = feed(block);
     try {
-      await writeAll(1, out);
+      writeAllSync(1, out);
     } catch (e) {
-      input.restoreBlocking();
       if (errnoCode(e) === 'EPIPE') dieOfSignal('SIGPIPE');
       process.exit(EXIT_FAIL);
     }
   }
-  input.restoreBlocking();
   return 0;
 }
 

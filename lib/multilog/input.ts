@@ -6,26 +6,16 @@
 // time); that sets O_NONBLOCK on the shared open file description, so
 // restoreBlocking() puts it back before exit for whoever reads it next.
 // Anything else (a regular file, /dev/null, a terminal) is read with plain
-// blocking reads.
+// blocking reads (blocking-input.ts).
 import fs from 'node:fs';
 import net from 'node:net';
 import * as sys from '../sys';
+import { BlockingInput, Input, ReadResult } from './blocking-input';
 
-const BLOCK = 1 << 16;
+export type { Input, ReadResult };
+
 /** input read ahead of the log directories, at most */
 const QUEUE_MAX = 1 << 20;
-
-export type ReadResult = Buffer | null | 'interrupted';
-
-export interface Input {
-  /** The next block; null at end of input; 'interrupted' after wake(). */
-  read(): Promise<ReadResult>;
-  /** Makes a pending read() return 'interrupted' (signal handlers call it). */
-  wake(): void;
-  restoreBlocking(): void;
-  /** Whether input already taken from the descriptor is waiting to be read(). */
-  pending(): boolean;
-}
 
 class PipeInput implements Input {
   private readonly sock: net.Socket;
@@ -100,47 +90,12 @@ class PipeInput implements Input {
   }
 }
 
-class BlockingInput implements Input {
-  private readonly buf = Buffer.allocUnsafe(BLOCK);
-  private woken = false;
-
-  wake(): void {
-    this.woken = true;
-  }
-
-  async read(): Promise<ReadResult> {
-    // let signal handlers run between blocks
-    await new Promise((resolve) => setImmediate(resolve));
-    if (this.woken) {
-      this.woken = false;
-      return 'interrupted';
-    }
-    for (;;) {
-      try {
-        const n = fs.readSync(0, this.buf, 0, BLOCK, null);
-        return n === 0 ? null : this.buf.subarray(0, n);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
-  }
-
-  pending(): boolean {
-    return false;
-  }
-
-  restoreBlocking(): void {
-    // never changed
-  }
-}
-
 /**
- * `interruptible`: a wait for a pipe must let signal handlers run (multilog);
- * a plain filter (tai64n) just blocks in read(2), leaving the pipe as it is.
+ * multilog's input: a wait for a pipe must let signal handlers run. (A plain
+ * filter, tai64n, just blocks in read(2) through a BlockingInput, leaving
+ * the pipe as it is.)
  */
-export function openInput(interruptible = true): Input {
-  if (!interruptible) return new BlockingInput();
+export function openInput(): Input {
   let st: fs.Stats | undefined;
   try {
     st = fs.fstatSync(0);

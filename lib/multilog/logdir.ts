@@ -9,11 +9,11 @@
 // each input read of READ_SIZE bytes, see Engine) while the real writes are
 // batched: only data the model has flushed is written, in large blocks.
 import fs from 'node:fs';
-import { Diag, errnoCode } from '../errors';
+import { errnoCode } from '../errors';
 import * as sys from '../sys';
 import { format, now } from '../tai64';
 import { OPEN_APPEND, OPEN_READ, OPEN_TRUNC } from './openflags';
-import { noteFailure, pauseAfter, retry } from './pause';
+import { diag, noteFailure, pauseAfter, retry } from './pause';
 import { runProcessor } from './processor';
 import type { DirSpec } from './script';
 
@@ -22,7 +22,6 @@ const DIRECT_CHUNK = 8192;
 const NEWLINE = 0x0a;
 /** `@` and a TAI64N label: shorter @ names are not log files */
 const OLD_NAME_MIN = 25;
-const diag: Diag = new Diag('multilog', 'latin1');
 
 let procFd: boolean | undefined;
 
@@ -91,13 +90,7 @@ export class LogDir {
     } catch (e) {
       diag.fatal(`unable to lock directory ${this.name}`, e);
     }
-    let finished = false;
-    try {
-      finished = (fs.statSync(this.file('current')).mode & 0o100) !== 0;
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/current`, e);
-      noteFailure(e);
-    }
+    const finished = this.markedFinished('current');
     if (!finished) this.recover();
     try {
       this.current = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
@@ -122,14 +115,7 @@ export class LogDir {
   private recover(): void {
     this.unlinkIfCan('state');
     this.unlinkIfCan('newstate');
-    let processedDone = false;
-    try {
-      processedDone = (fs.statSync(this.file('processed')).mode & 0o100) !== 0;
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/processed`, e);
-      noteFailure(e);
-    }
-    if (processedDone) {
+    if (this.markedFinished('processed')) {
       this.unlinkIfCan('previous');
       this.save('processed', 's');
     } else {
@@ -141,6 +127,17 @@ export class LogDir {
       fs.closeSync(fs.openSync(this.file('state'), OPEN_TRUNC, 0o644));
     } catch (e) {
       diag.fatal(`unable to write to ${this.name}/state`, e);
+    }
+  }
+
+  /** Start-up: whether `f` is marked finished (mode 0744); absent is not. Fatal if it cannot be stat'ed. */
+  private markedFinished(f: string): boolean {
+    try {
+      return (fs.statSync(this.file(f)).mode & 0o100) !== 0;
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${this.name}/${f}`, e);
+      noteFailure(e);
+      return false;
     }
   }
 
@@ -219,14 +216,15 @@ export class LogDir {
   private removeOldest(): boolean {
     let count = 0;
     let oldest = '@z';
-    for (const n of this.scan()) {
+    const names = this.scan();
+    for (const n of names) {
       if (n.length < OLD_NAME_MIN || n[0] !== '@') continue;
       count++;
       if (n < oldest) oldest = n.slice(0, OLD_NAME_MIN);
     }
     noteFailure(undefined);
     if (count < this.num) return true;
-    const victim = this.scan().find((n) => n.length >= OLD_NAME_MIN && n.startsWith(oldest));
+    const victim = names.find((n) => n.length >= OLD_NAME_MIN && n.startsWith(oldest));
     if (victim !== undefined) fs.unlinkSync(this.file(victim));
     return false;
   }

@@ -4,7 +4,8 @@
 import { Diag, reason } from '../errors';
 
 export const PAUSE_MS = 5000;
-const diag: Diag = new Diag('multilog', 'latin1');
+/** multilog's messages; names in them are the arguments' raw bytes (latin1). */
+export const diag: Diag = new Diag('multilog', 'latin1');
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export function sleepSync(ms: number): void {

@@ -30,14 +30,20 @@ function openAll(dir: Buffer, processor: string): number[] | undefined {
   return fds;
 }
 
+/** `trap '' SIGS` and a newline for the signals multilog's caller ignored, or nothing; read once. */
+let trapIgnored: string | undefined;
+
 /**
  * The script sh runs: the processor, after ignoring again the signals
  * multilog's caller ignored (the C multilog's fork and exec keep them
  * ignored; Node's spawn resets them).
  */
 function processorScript(processor: string): string {
-  const { ignored } = launcherRecord();
-  return ignored.length ? `trap '' ${ignored.join(' ')}\n${processor}` : processor;
+  if (trapIgnored === undefined) {
+    const { ignored } = launcherRecord();
+    trapIgnored = ignored.length ? `trap '' ${ignored.join(' ')}\n` : '';
+  }
+  return trapIgnored + processor;
 }
 
 /**

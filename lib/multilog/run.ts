@@ -2,11 +2,11 @@
 // to the engine until end of input or SIGTERM (at a line boundary), and
 // rotate on SIGALRM.
 import fs from 'node:fs';
-import { Diag } from '../errors';
 import { Engine } from './engine';
 import { Input, openInput } from './input';
 import { LogDir } from './logdir';
 import { OPEN_READ } from './openflags';
+import { diag } from './pause';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';
 
@@ -15,7 +15,7 @@ function checkStartDir(): void {
   try {
     fs.closeSync(fs.openSync('.', OPEN_READ));
   } catch (e) {
-    new Diag('multilog').fatal('unable to switch to current directory', e);
+    diag.fatal('unable to switch to current directory', e);
   }
 }
 

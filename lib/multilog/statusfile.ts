@@ -1,13 +1,11 @@
 // An `=FILE` action: FILE always holds the last selected line, padded with
 // newlines to 1001 bytes, rewritten in place.
 import fs from 'node:fs';
-import { Diag } from '../errors';
 import * as sys from '../sys';
 import { OPEN_APPEND, OPEN_WRITE } from './openflags';
-import { retry } from './pause';
+import { diag, retry } from './pause';
 
 const SIZE = 1001;
-const diag: Diag = new Diag('multilog', 'latin1');
 
 export class StatusFile {
   private readonly fd: number;
