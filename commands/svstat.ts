@@ -4,7 +4,7 @@
 import { Diag } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { eachDir } from '../lib/svc-cwd';
-import { writeAllSync } from '../lib/svc-write';
+import { writeAllSync } from '../lib/write-all';
 import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
 import { byteArgs } from '../lib/raw-argv';
 import { displayText } from '../lib/svc-argv';

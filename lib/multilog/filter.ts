@@ -2,7 +2,7 @@
 // exits 111 when input or output fails, silently, as the C tools do.
 import { EXIT_FAIL, errnoCode, writeStderr } from '../errors';
 import { BlockingInput } from './blocking-input';
-import { writeAllSync } from '../svc-write';
+import { writeAllSync } from '../write-all';
 
 /** Dies of sig with its default action, as the C filters do (SIGPIPE: a reader that went away). */
 function dieOfSignal(sig: NodeJS.Signals): void {

@@ -1,6 +1,6 @@
 // Writing all of a buffer to a descriptor that may be non-blocking (svc's
-// control FIFO is opened O_NONBLOCK, and stdout may be a pipe someone made
-// non-blocking). The C svc clears O_NONBLOCK and blocks while the FIFO is
+// control FIFO is opened O_NONBLOCK; the stdout of svstat, tai64n and
+// tai64nlocal may be a pipe someone made non-blocking). The C svc clears O_NONBLOCK and blocks while the FIFO is
 // full; Node cannot clear it without FFI, so EAGAIN is answered by a short
 // sleep and a retry, which waits the same way and still ends with EPIPE if
 // the reader goes away.
