@@ -78,24 +78,6 @@ export function control(dir: string, bytes: string | Buffer): void {
   }
 }
 
-export function procState(pid: number): string | undefined {
-  try {
-    return /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether supervise answers on its ok FIFO. */
-export function okOpen(dir: string): boolean {
-  try {
-    fs.closeSync(fs.openSync(path.join(dir, 'supervise', 'ok'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Resolves with the exit code (or signal) of a child, or undefined after timeoutMs. */
 export function exitOf(child: ChildProcess, timeoutMs = 10000): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
   if (child.exitCode !== null || child.signalCode !== null) {
