@@ -11,6 +11,7 @@ import {
   control, exitOf, makeService, readLog, startSupervise, status, waitStatus, waitUp,
 } from './supervise-util';
 import { okAnswers } from './svc-fixtures';
+import { zombieChildren } from './svscan-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -19,21 +20,6 @@ const SLEEP_RUN = '#!/bin/sh\necho "start $$ $(date +%s.%N)" >> starts.log\nexec
 
 function openFds(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-function zombieChildren(ppid: number): number[] {
-  const out: number[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const m = /^\d+ \(.*\) (\S) (\d+)/.exec(stat);
-      if (m && Number(m[2]) === ppid && m[1] === 'Z') out.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return out;
 }
 
 test('10,000 random bytes on control: supervise survives; harmless bytes leave the service alone', async () => {
