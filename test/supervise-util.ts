@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, Procs, waitFor, writeExecutable } from './helpers';
 import { decodeStatus, Status } from '../lib/status';
+import { rawStatus } from './svc-fixtures';
 
 export interface Supervised {
   child: ChildProcess;
@@ -43,14 +44,10 @@ export function startSupervise(procs: Procs, dir: string, opts: StartOptions = {
 
 export function status(dir: string): Status | undefined {
   try {
-    return decodeStatus(fs.readFileSync(path.join(dir, 'supervise', 'status')));
+    return decodeStatus(rawStatus(dir));
   } catch {
     return undefined;
   }
-}
-
-export function statusBytes(dir: string): Buffer {
-  return fs.readFileSync(path.join(dir, 'supervise', 'status'));
 }
 
 /** Waits until supervise/status satisfies pred; returns it. */
