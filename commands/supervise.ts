@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import { Diag, errnoCode, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
 import { byteArgs } from '../lib/raw-argv';
-import { writeBytes } from '../lib/svc-argv';
 import { chdirBytes } from '../lib/svc-cwd';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
@@ -35,7 +34,8 @@ answerHelp('supervise', args, {
       'running), like the C supervise; USR1 is ignored.',
   ].join('\n'),
 });
-const diag = new Diag('supervise');
+// 'latin1': dir is a byte string (below), so every diagnostic goes out as bytes
+const diag: Diag = new Diag('supervise', 'latin1');
 // Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
 process.on('SIGUSR1', () => undefined);
 // signals our caller ignored stay ignored for supervise itself, as for the C one
@@ -45,32 +45,29 @@ process.on('uncaughtException', (e) => writeStderr(`supervise: warning: internal
 
 if (args.length !== 1) diag.usage('dir');
 // a byte string (lib/raw-argv.ts): a name that is not UTF-8 is entered and
-// printed as the bytes given, so every diagnostic goes out as bytes
+// printed as the bytes given
 const dir = byteArgs(2)[0];
 showAs('supervise', args);
-
-function fatal(what: string, err: unknown, prefix = 'supervise: fatal: '): never {
-  writeBytes(2, `${prefix}${what}: ${reason(err)}\n`);
-  process.exit(EXIT_FAIL);
-}
 
 try {
   chdirBytes(dir);
 } catch (e) {
-  fatal(`unable to chdir to ${dir}`, e);
+  diag.fatal(`unable to chdir to ${dir}`, e);
 }
 let wantDown = false;
 try {
   fs.statSync('down');
   wantDown = true;
 } catch (e) {
-  if (errnoCode(e) !== 'ENOENT') fatal(`unable to stat ${dir}/down`, e);
+  if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${dir}/down`, e);
 }
 
-const supervisor = new Supervisor({ dir: '.', label: dir, log: (line) => writeBytes(2, line), onExit: () => process.exit(0) });
+const supervisor = new Supervisor({ dir: '.', label: dir, log: (line) => writeStderr(line, 'latin1'), onExit: () => process.exit(0) });
 try {
   supervisor.open(wantDown ? 'down' : 'up');
 } catch (e) {
-  if (e instanceof SetupError) fatal(e.what, e.cause, e.bare ? '' : undefined);
-  fatal(`unable to supervise ${dir}`, e);
+  if (!(e instanceof SetupError)) diag.fatal(`unable to supervise ${dir}`, e);
+  if (!e.bare) diag.fatal(e.what, e.cause);
+  writeStderr(`${e.what}: ${reason(e.cause)}\n`, 'latin1');
+  process.exit(EXIT_FAIL);
 }

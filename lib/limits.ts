@@ -52,13 +52,13 @@ export function captureLimits(): Map<number, number> {
   return recorded;
 }
 
-/** The soft limits to give children that differ from this process's own. */
-export function limitsToRestore(): Array<{ resource: number; limit: sys.RLimit }> {
-  const out: Array<{ resource: number; limit: sys.RLimit }> = [];
+/** The soft limits to give children that differ from this process's own (`current`: ours, as read). */
+export function limitsToRestore(): Array<{ resource: number; limit: sys.RLimit; current: sys.RLimit }> {
+  const out: Array<{ resource: number; limit: sys.RLimit; current: sys.RLimit }> = [];
   for (const [resource, soft] of captureLimits()) {
     const now = sys.getrlimit(resource);
     const want = Math.min(soft, now.hard);
-    if (want !== now.soft) out.push({ resource, limit: { soft: want, hard: now.hard } });
+    if (want !== now.soft) out.push({ resource, limit: { soft: want, hard: now.hard }, current: now });
   }
   return out;
 }
@@ -111,16 +111,15 @@ export function spawnWithLimits<T>(argv: readonly string[], spawn: (argv: readon
   if (restore.length === 0) return spawn(argv);
   const lowered: Array<{ resource: number; previous: sys.RLimit }> = [];
   const ulimits: string[] = [];
-  for (const { resource, limit } of restore) {
+  for (const { resource, limit, current } of restore) {
     if (unsafeInParent.has(resource)) {
       const [flag, unit] = ulimitFlag[resource];
       ulimits.push(`ulimit -S ${flag} ${limit.soft === Infinity ? 'unlimited' : Math.floor(limit.soft / unit)}`);
       continue;
     }
     try {
-      const previous = sys.getrlimit(resource);
       sys.setrlimit(resource, limit);
-      lowered.push({ resource, previous });
+      lowered.push({ resource, previous: current });
     } catch {
       // leave it as it is
     }

@@ -114,8 +114,7 @@ export class Supervisor {
   /** Releases every fd (and the lock). The service, if running, is left alone. */
   close(): void {
     this.finished = true;
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.startTimer = undefined;
+    this.cancelStart();
     if (this.exitTimer) clearTimeout(this.exitTimer);
     this.exitTimer = undefined;
     this.stopPolling?.();
@@ -242,10 +241,15 @@ export class Supervisor {
     this.startTimer = undefined;
   }
 
+  /** Milliseconds until a second has passed since the last start (0 or less: it has). */
+  private untilSecondPassed(): number {
+    return Math.ceil(this.lastStart + RESTART_MS - performance.now());
+  }
+
   /** Starts ./run now, or once a second has passed since the last start. */
   private requestStart(): void {
     if (this.pid || this.startTimer || this.finished) return;
-    const wait = Math.ceil(this.lastStart + RESTART_MS - performance.now());
+    const wait = this.untilSecondPassed();
     if (wait > 0) {
       this.startTimer = setTimeout(() => {
         this.startTimer = undefined;
@@ -334,7 +338,7 @@ export class Supervisor {
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
-    const wait = Math.ceil(this.lastStart + RESTART_MS - performance.now());
+    const wait = this.untilSecondPassed();
     if (wait > 0 && !this.finished) {
       this.exitTimer = setTimeout(() => {
         this.exitTimer = undefined;

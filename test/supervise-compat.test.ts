@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
 import { Status } from '../lib/status';
-import { exitOf, makeService, readLog, startSupervise, statusBytes, superviseListing, waitStatus } from './supervise-util';
+import { exitOf, makeService, readLog, startSupervise, superviseListing, waitStatus } from './supervise-util';
+import { rawStatus } from './svc-fixtures';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -61,7 +62,7 @@ test('C svc/svstat/svok see our supervise exactly as the C supervise, state by s
         procs.adopt(s.pid);
         pids.set(side.name, s.pid);
       }
-      const b = statusBytes(side.dir);
+      const b = rawStatus(side.dir);
       checkTime(b, `${side.name} ${what}`);
       bytes.push(b);
       assert.equal(await svstat(side), expect, `${side.name}: svstat when ${what}`);

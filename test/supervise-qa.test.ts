@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
-import { exitOf, makeService, okOpen, startSupervise, superviseListing, waitStatus } from './supervise-util';
+import { exitOf, makeService, startSupervise, superviseListing, waitStatus } from './supervise-util';
+import { okAnswers } from './svc-fixtures';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -65,7 +66,7 @@ test('supervise/status that cannot be written: one warning per status write, as 
       const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
       // the status is never written: wait for the warnings of the start (C: the last one a second after it)
       await waitFor(() => sup.stderr().split('\n').length - 1 >= (downFile ? 2 : 3), `${name}: setup warnings`);
-      await waitFor(() => fs.existsSync(path.join(dir, 'supervise', 'ok')) && okOpen(dir), `${name}: ok open`);
+      await waitFor(() => fs.existsSync(path.join(dir, 'supervise', 'ok')) && okAnswers(dir), `${name}: ok open`);
       assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
       assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dx exits 0`);
       seen.push(sup.stderr());

@@ -8,8 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { alive, bin, cbin, Procs, run, waitFor, writeExecutable } from './helpers';
 import {
-  control, exitOf, makeService, okOpen, readLog, startSupervise, status, waitStatus, waitUp,
+  control, exitOf, makeService, readLog, startSupervise, status, waitStatus, waitUp,
 } from './supervise-util';
+import { okAnswers } from './svc-fixtures';
+import { zombieChildren } from './svscan-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -18,21 +20,6 @@ const SLEEP_RUN = '#!/bin/sh\necho "start $$ $(date +%s.%N)" >> starts.log\nexec
 
 function openFds(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-function zombieChildren(ppid: number): number[] {
-  const out: number[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const m = /^\d+ \(.*\) (\S) (\d+)/.exec(stat);
-      if (m && Number(m[2]) === ppid && m[1] === 'Z') out.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return out;
 }
 
 test('10,000 random bytes on control: supervise survives; harmless bytes leave the service alone', async () => {
@@ -60,7 +47,7 @@ test('10,000 random bytes on control: supervise survives; harmless bytes leave t
   const end = await waitStatus(dir, (st) => st.pid !== 0 && st.want === 'up' && !st.paused && alive(st.pid), 'up after uc');
   procs.adopt(end.pid);
   assert.equal(sup.child.exitCode, null);
-  assert.ok(okOpen(dir));
+  assert.ok(okAnswers(dir));
   assert.equal(sup.stderr(), '');
 });
 
@@ -126,7 +113,7 @@ for (const [what, script] of [
       if (st) seen.add(`${st.when.sec}.${st.when.nano}`);
       return seen.size >= 4;
     }, 'three failed starts');
-    assert.ok(okOpen(dir), 'supervise still runs');
+    assert.ok(okAnswers(dir), 'supervise still runs');
     writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
     await waitUp(procs, dir);
   });
@@ -139,7 +126,7 @@ test('SIGTERM kills supervise (as it does the C one) and leaves the service runn
   sup.child.kill('SIGTERM');
   assert.deepEqual(await exitOf(sup.child), { code: null, signal: 'SIGTERM' });
   assert.ok(alive(pid), 'service still running');
-  assert.equal(okOpen(dir), false);
+  assert.equal(okAnswers(dir), false);
 });
 
 test('permissions: supervise/ 0700, control and ok 0600 even under umask 0; nobody cannot control a root service', async () => {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, Procs, waitFor, writeExecutable } from './helpers';
 import { decodeStatus, Status } from '../lib/status';
+import { rawStatus } from './svc-fixtures';
 
 export interface Supervised {
   child: ChildProcess;
@@ -43,14 +44,10 @@ export function startSupervise(procs: Procs, dir: string, opts: StartOptions = {
 
 export function status(dir: string): Status | undefined {
   try {
-    return decodeStatus(fs.readFileSync(path.join(dir, 'supervise', 'status')));
+    return decodeStatus(rawStatus(dir));
   } catch {
     return undefined;
   }
-}
-
-export function statusBytes(dir: string): Buffer {
-  return fs.readFileSync(path.join(dir, 'supervise', 'status'));
 }
 
 /** Waits until supervise/status satisfies pred; returns it. */
@@ -75,24 +72,6 @@ export function control(dir: string, bytes: string | Buffer): void {
     fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-export function procState(pid: number): string | undefined {
-  try {
-    return /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether supervise answers on its ok FIFO. */
-export function okOpen(dir: string): boolean {
-  try {
-    fs.closeSync(fs.openSync(path.join(dir, 'supervise', 'ok'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor, writeExecutable } from './helpers';
 import {
-  control, exitOf, makeService, okOpen, procState, readLog, startSupervise, status, TRAP_RUN, waitStatus, waitUp,
+  control, exitOf, makeService, readLog, startSupervise, status, TRAP_RUN, waitStatus, waitUp,
 } from './supervise-util';
+import { okAnswers, procState } from './svc-fixtures';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -90,7 +91,7 @@ describe('supervise: start failures are reported and retried, supervise stays', 
     await waitFor(() => text().split('\n').length > 2, 'two failed attempts');
     const lines = text().split('\n').filter((l) => l);
     for (const l of lines) assert.equal(l, 'supervise: fatal: unable to start svc/run: file does not exist');
-    assert.ok(okOpen(dir), 'supervise still runs');
+    assert.ok(okAnswers(dir), 'supervise still runs');
     // as in C, a child stands in for the failed ./run: up (its pid) for the second, then the next one
     const stand = (await waitStatus(dir, (st) => st.pid !== 0 && st.want === 'up', 'a stand-in up')).pid;
     await waitStatus(dir, (st) => st.pid !== 0 && st.pid !== stand, 'the next stand-in');
@@ -119,7 +120,7 @@ describe('supervise: start failures are reported and retried, supervise stays', 
       const sup = startSupervise(procs, dir);
       await waitFor(() => sup.stderr().includes('\n'), 'a start failure');
       assert.equal(sup.stderr().split('\n')[0], `supervise: fatal: unable to start ${dir}/run: ${why}`);
-      assert.ok(okOpen(dir));
+      assert.ok(okAnswers(dir));
       assert.deepEqual(readLog(dir, 'starts.log'), []);
     }
   });
@@ -171,11 +172,11 @@ describe('supervise: each control byte sends its signal to the service', () => {
       await send('k');
       await waitStatus(dir, (s) => s.pid === 0, 'down after k');
       assert.equal(readLog(dir).filter((l) => l.startsWith('start')).length, 1);
-      assert.ok(okOpen(dir));
+      assert.ok(okAnswers(dir));
       // signal letters while down do nothing (and do not kill supervise)
       control(dir, 'hatkiq12wpc');
       await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'still down');
-      assert.ok(okOpen(dir));
+      assert.ok(okAnswers(dir));
     });
   }
 });
@@ -184,7 +185,7 @@ describe('supervise: the state machine', () => {
   test('down file: starts wanting down; u starts, o runs once, x exits 0 once down', async () => {
     const dir = makeService(procs, SLEEP_RUN, { down: '' });
     const sup = startSupervise(procs, dir);
-    await waitFor(() => okOpen(dir), 'supervise ready (ok open, after the first status)');
+    await waitFor(() => okAnswers(dir), 'supervise ready (ok open, after the first status)');
     const s0 = status(dir)!;
     assert.deepEqual([s0.pid, s0.want, s0.paused], [0, 'down', false]);
     assert.deepEqual(readLog(dir, 'starts.log'), []);
@@ -203,12 +204,12 @@ describe('supervise: the state machine', () => {
     control(dir, 'x');
     await waitStatus(dir, (s) => s.pid === pid2, 'x changes nothing');
     assert.equal(sup.child.exitCode, null);
-    assert.ok(okOpen(dir));
+    assert.ok(okAnswers(dir));
     process.kill(pid2, 'SIGKILL');
     const end = await exitOf(sup.child);
     assert.deepEqual(end, { code: 0, signal: null });
     assert.deepEqual([status(dir)?.pid, status(dir)?.want], [0, 'once']);
-    assert.equal(okOpen(dir), false);
+    assert.equal(okAnswers(dir), false);
     assert.equal(readLog(dir, 'starts.log').length, 2);
   });
 

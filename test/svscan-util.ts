@@ -59,6 +59,22 @@ export function allProcs(): ProcInfo[] {
   return out;
 }
 
+/** The zombie children of ppid: exited, not reaped (yet). */
+export function zombieChildren(ppid: number): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z' && Number(rest[1]) === ppid) out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** Whether argv is a supervise: the C one or ours (`supervise NAME`; `node .../supervise.js NAME` before its title is set). */
 export function isSuperviseArgv(argv: string[]): boolean {
   return argv.slice(0, 2).some((a) => path.basename(a) === 'supervise' || path.basename(a) === 'supervise.js');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
   CATLOG, COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, pipeFds, startSvscan, statusPid,
-  superviseChildren, supervisesIn, waitUp,
+  superviseChildren, supervisesIn, waitUp, zombieChildren,
 } from './svscan-util';
 
 const procs = new Procs();
@@ -248,16 +248,7 @@ test('svscan as PID 1: reaps orphans, and SIGINT brings the tree down', async ()
   const runA = (await waitFor(() => allProcs().find((p) => p.cwd === realA && p.argv.join(' ') === 'sleep 1000'), 'a up'))!.pid;
   const found = await waitFor(() => allProcs().find((p) => p.ppid === ns.pid), 'svscan, PID 1 of its namespace');
   const svscan = { pid: found!.pid };
-  const zombies = (): number => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
-    try {
-      const st = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      return f[0] === 'Z' && Number(f[1]) === svscan.pid;
-    } catch {
-      return false;
-    }
-  }).length;
-  await waitFor(() => zombies() === 0 && !fs.readdirSync('/proc').some((e) => {
+  await waitFor(() => zombieChildren(svscan.pid).length === 0 && !fs.readdirSync('/proc').some((e) => {
     try {
       return fs.readFileSync(`/proc/${e}/cmdline`, 'latin1') === 'sleep\x000.1\x00';
     } catch {
