@@ -6,8 +6,7 @@ import { answerHelp } from '../lib/help';
 import { eachDir } from '../lib/svc-cwd';
 import { writeAllSync } from '../lib/write-all';
 import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
-import { byteArgs } from '../lib/raw-argv';
-import { displayText } from '../lib/svc-argv';
+import { byteArgs, displayText } from '../lib/raw-argv';
 import { InfoReader } from '../lib/svstat-info';
 
 const diag: Diag = new Diag('svstat');

@@ -3,7 +3,8 @@
 // neither found nor printed as the C tools do. Here the arguments come back
 // as their bytes (Buffers, or "byte strings": latin1, one char per byte),
 // from /proc/self/cmdline when Node's decoding lost something; the common
-// case costs no system call. Also /proc's NUL-separated lists and reads.
+// case costs no system call. Also: byte strings as fs paths and as text,
+// and /proc's NUL-separated lists.
 import fs from 'node:fs';
 
 /** The entries of a NUL-separated /proc file (cmdline, environ). */
@@ -63,3 +64,14 @@ export function byteArgs(from: number): string[] {
   return rawArgs(from).map((b) => b.toString('latin1'));
 }
 
+/** A byte string as fs calls take it: the UTF-8 string when it decodes cleanly, else the bytes. */
+export function fsPath(bytes: string): string | Buffer {
+  const buf = Buffer.from(bytes, 'latin1');
+  const text = buf.toString('utf8');
+  return Buffer.from(text).equals(buf) ? text : buf;
+}
+
+/** A byte string as readable text (for JSON): invalid bytes become U+FFFD. */
+export function displayText(bytes: string): string {
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}

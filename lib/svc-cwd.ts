@@ -7,7 +7,7 @@
 // starting path as a fallback where /proc is missing.
 import fs from 'node:fs';
 import { Diag } from './errors';
-import { fsPath } from './svc-argv';
+import { fsPath } from './raw-argv';
 
 const O_PATH = 0o10000000;
 
