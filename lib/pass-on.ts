@@ -8,16 +8,9 @@ import os from 'node:os';
 import { launcherRecord } from './exec';
 import { throughShell } from './sh-wrap';
 
-let record: { fds: number[]; ignored: number[] } | undefined;
-
-function recorded(): { fds: number[]; ignored: number[] } {
-  record ??= launcherRecord();
-  return record;
-}
-
 /** argv as given, or behind `sh -c "trap '' SIGS; exec ..."` when our caller ignored signals. */
 export function keepIgnored(argv: readonly string[]): readonly string[] {
-  const { ignored } = recorded();
+  const { ignored } = launcherRecord();
   if (ignored.length === 0) return argv;
   return throughShell(`trap '' ${ignored.join(' ')}`, argv);
 }
@@ -34,7 +27,7 @@ const KEEPABLE = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM'
  * (keepIgnored).
  */
 export function ignoreForOurselves(): void {
-  const { ignored } = recorded();
+  const { ignored } = launcherRecord();
   for (const name of KEEPABLE) {
     if (ignored.includes(os.constants.signals[name])) process.on(name, () => undefined);
   }
@@ -44,7 +37,7 @@ type Std = 'inherit' | 'ignore' | number;
 
 /** stdio for spawn: the three given, then every inherited descriptor at its own number. */
 export function withInherited(stdio: [Std, Std, Std]): StdioOptions {
-  const { fds } = recorded();
+  const { fds } = launcherRecord();
   if (fds.length === 0) return stdio;
   const out: Std[] = [...stdio];
   const top = Math.max(...fds);
