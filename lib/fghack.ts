@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Diag, SysError, errnoCode } from './errors';
 import { launcherRecord, nodeSignalsAsInC, rawEnvironment, searchPath } from './exec';
 import { spawnWithLimits } from './limits';
+import { trapIgnored } from './pass-on';
 import { noPwdPrelude } from './sh-wrap';
 import * as sys from './sys';
 
@@ -153,7 +154,8 @@ export async function runHeldOpen(diag: Diag, args: readonly string[]): Promise<
   const exact = rawEnv.length === 0 && command.every((a) => isUtf8(Buffer.from(a, 'latin1')));
   // signals ignored by our caller stay ignored in the child, as through the
   // C fghack's fork and exec (Node's spawn resets them): through sh's trap
-  const trap = record.ignored.length ? `trap '' ${record.ignored.join(' ')}; ` : '';
+  const ignoredTrap = trapIgnored();
+  const trap = ignoredTrap ? `${ignoredTrap}; ` : '';
   const noPwd = noPwdPrelude();
   const argv = !exact
     ? ['/bin/sh', '-c', `${noPwd}${trap}${exportScript(rawEnv)}${setArgsScript(command)}exec "$@"`]

@@ -8,11 +8,16 @@ import os from 'node:os';
 import { launcherRecord } from './exec';
 import { throughShell } from './sh-wrap';
 
+/** The sh command `trap '' SIGS` for the signals our caller ignored, or undefined when there are none. */
+export function trapIgnored(): string | undefined {
+  const { ignored } = launcherRecord();
+  return ignored.length ? `trap '' ${ignored.join(' ')}` : undefined;
+}
+
 /** argv as given, or behind `sh -c "trap '' SIGS; exec ..."` when our caller ignored signals. */
 export function keepIgnored(argv: readonly string[]): readonly string[] {
-  const { ignored } = launcherRecord();
-  if (ignored.length === 0) return argv;
-  return throughShell(`trap '' ${ignored.join(' ')}`, argv);
+  const trap = trapIgnored();
+  return trap ? throughShell(trap, argv) : argv;
 }
 
 /** Signals that would end or stop us by default, and that a listener can take. */

@@ -5,9 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { reason, writeStderr } from '../errors';
-import { launcherRecord } from '../exec';
 import { spawnWithLimits } from '../limits';
-import { withInherited } from '../pass-on';
+import { trapIgnored, withInherited } from '../pass-on';
 import { OPEN_READ, OPEN_TRUNC } from './openflags';
 import { pauseAfter, staleFailure } from './pause';
 
@@ -30,20 +29,14 @@ function openAll(dir: Buffer, processor: string): number[] | undefined {
   return fds;
 }
 
-/** `trap '' SIGS` and a newline for the signals multilog's caller ignored, or nothing; read once. */
-let trapIgnored: string | undefined;
-
 /**
  * The script sh runs: the processor, after ignoring again the signals
  * multilog's caller ignored (the C multilog's fork and exec keep them
  * ignored; Node's spawn resets them).
  */
 function processorScript(processor: string): string {
-  if (trapIgnored === undefined) {
-    const { ignored } = launcherRecord();
-    trapIgnored = ignored.length ? `trap '' ${ignored.join(' ')}\n` : '';
-  }
-  return trapIgnored + processor;
+  const trap = trapIgnored();
+  return trap ? `${trap}\n${processor}` : processor;
 }
 
 /**
