@@ -5,7 +5,8 @@
 // lib/sys at start-up.
 import fs from 'node:fs';
 
-const BLOCK = 1 << 16;
+export const BLOCK = 1 << 16;
+export const NEWLINE = 0x0a;
 
 export type ReadResult = Buffer | null | 'interrupted';
 
@@ -17,14 +18,26 @@ export interface Input {
   restoreBlocking(): void;
   /** Whether input already taken from the descriptor is waiting to be read(). */
   pending(): boolean;
+  /**
+   * multilog after SIGTERM: nothing more is read ahead. read() hands over
+   * what was read already, then only the bytes up to and including the next
+   * newline (the end of the line in progress), read one at a time so that
+   * the rest of the input stays unread for whoever reads it next.
+   */
+  stopAfterLine(): void;
 }
 
 export class BlockingInput implements Input {
   private readonly buf = Buffer.allocUnsafe(BLOCK);
   private woken = false;
+  private lineOnly = false;
 
   wake(): void {
     this.woken = true;
+  }
+
+  stopAfterLine(): void {
+    this.lineOnly = true;
   }
 
   async read(): Promise<ReadResult> {
@@ -34,10 +47,23 @@ export class BlockingInput implements Input {
       this.woken = false;
       return 'interrupted';
     }
+    if (!this.lineOnly) {
+      const n = await this.readSome(0, BLOCK);
+      return n === 0 ? null : this.buf.subarray(0, n);
+    }
+    let len = 0;
+    while (len < BLOCK) {
+      if ((await this.readSome(len, 1)) === 0) break;
+      if (this.buf[len++] === NEWLINE) break;
+    }
+    return len === 0 ? null : this.buf.subarray(0, len);
+  }
+
+  /** One read(2) into buf[at, at+max), waiting out EAGAIN; 0 at end of input. */
+  private async readSome(at: number, max: number): Promise<number> {
     for (;;) {
       try {
-        const n = fs.readSync(0, this.buf, 0, BLOCK, null);
-        return n === 0 ? null : this.buf.subarray(0, n);
+        return fs.readSync(0, this.buf, at, max, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
         await new Promise((resolve) => setTimeout(resolve, 10));

@@ -56,21 +56,36 @@ export class Engine {
   }
 
   /**
-   * Processes one block of input (what one read(2) returned); afterwards
-   * every directory has written what the model flushed. The C tool would
-   * have read the same block 1024 bytes at a time.
+   * Processes one block of input (what one read(2) returned) from `from` on;
+   * afterwards every directory has written what the model flushed. The C
+   * tool would have read the same block 1024 bytes at a time. Returns where
+   * it stopped: the block's end, or earlier, at one of those 1024-byte
+   * boundaries, when a directory was rotated (a rotation may have run a
+   * processor for a long time: the caller lets signals in before going on).
    */
-  feed(buf: Buffer): void {
-    this.stamp = undefined;
-    for (let pos = 0; pos < buf.length; pos += READ_SIZE) {
-      if (pos > 0) for (const d of this.dirs) d.flushRead();
-      this.segment(buf, pos, Math.min(buf.length, pos + READ_SIZE));
+  feed(buf: Buffer, from = 0): number {
+    if (from === 0) this.stamp = undefined;
+    const rotations = this.rotations();
+    let pos = from;
+    while (pos < buf.length) {
+      if (pos > from) for (const d of this.dirs) d.flushRead();
+      const end = Math.min(buf.length, pos + READ_SIZE);
+      this.segment(buf, pos, end);
+      pos = end;
+      if (this.rotations() !== rotations) break;
     }
     this.flushStderr();
     for (const d of this.dirs) {
       d.flushRead();
       d.sync();
     }
+    return pos;
+  }
+
+  private rotations(): number {
+    let n = 0;
+    for (const d of this.dirs) n += d.rotations;
+    return n;
   }
 
   private flushStderr(): void {

@@ -52,6 +52,10 @@ export class LogDir {
   private out = Buffer.allocUnsafe(1 << 16);
   private used = 0;
   private written = 0;
+  /** how many times `current` was cut */
+  rotations = 0;
+  /** after SIGTERM: `current` is not cut any more (see holdRotation) */
+  private held = false;
 
   constructor(spec: DirSpec) {
     this.name = spec.name;
@@ -264,6 +268,10 @@ export class LogDir {
    */
   private flushModel(from: number, to: number): void {
     let pos = from;
+    if (this.held) {
+      this.bytes += to - from;
+      return;
+    }
     while (pos < to) {
       if (this.bytes >= this.size) {
         this.writeOut(pos);
@@ -333,6 +341,17 @@ export class LogDir {
     }
   }
 
+  /**
+   * After SIGTERM: whatever multilog has still to write (what it had read
+   * ahead, and the rest of the line in progress) goes to `current` whatever
+   * its size, so that shutting down costs no rotation and no processor run;
+   * the next multilog on this directory cuts that `current` at its first
+   * write, as the C multilog does with a full one.
+   */
+  holdRotation(): void {
+    this.held = true;
+  }
+
   /** SIGALRM: rotate now if `current` holds anything. */
   forceRotate(): void {
     this.flushBuffer();
@@ -342,6 +361,7 @@ export class LogDir {
 
   /** `current` is full: it becomes an @….s file (through the processor if any). */
   private rotate(): void {
+    this.rotations++;
     retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.current));
     try {
       fs.closeSync(this.current);

@@ -1,9 +1,14 @@
 // The multilog program: open everything the script names, then feed input
-// to the engine until end of input or SIGTERM (at a line boundary), and
-// rotate on SIGALRM.
+// to the engine until end of input or SIGTERM, and rotate on SIGALRM.
+//
+// SIGTERM: what was read already is logged (never lost), the line in
+// progress is finished (its rest read a byte at a time, so the next line
+// stays in the pipe for the next reader), nothing more is read, and no file
+// is cut any more: shutting down costs at most the rotation (and processor
+// run) under way when the signal came, whatever the input does.
 import fs from 'node:fs';
 import { Engine } from './engine';
-import { Input, openInput } from './input';
+import { Input, openInput, readSize } from './input';
 import { LogDir } from './logdir';
 import { OPEN_READ } from './openflags';
 import { diag } from './pause';
@@ -39,14 +44,23 @@ export async function runMultilog(script: Script): Promise<number> {
   const dirs = script.dirs.map((spec) => new LogDir(spec));
   for (const d of dirs) d.open();
   const engine = new Engine(script, dirs, statusFiles);
-  input = openInput();
+  input = openInput(readSize(script.dirs.map((d) => d.size)));
 
+  let stopping = false;
+  /** After SIGTERM: read nothing ahead, cut no file, finish the line in progress. */
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    input?.stopAfterLine();
+    for (const d of dirs) d.holdRotation();
+  };
   for (;;) {
+    if (exitAsap) stop();
     if (rotateNow) {
       rotateNow = false;
-      for (const d of dirs) d.forceRotate();
+      if (!stopping) for (const d of dirs) d.forceRotate();
     }
-    if (exitAsap && !engine.midLine() && !input.pending()) break;
+    if (stopping && !engine.midLine() && !input.pending()) break;
     let block;
     try {
       block = await input.read();
@@ -56,7 +70,11 @@ export async function runMultilog(script: Script): Promise<number> {
     }
     if (block === 'interrupted') continue;
     if (block === null) break;
-    engine.feed(block);
+    for (let at = engine.feed(block); at < block.length; at = engine.feed(block, at)) {
+      // a file was cut (maybe through a long processor run): a SIGTERM that came meanwhile is acted on now
+      await new Promise((resolve) => setImmediate(resolve));
+      if (exitAsap) stop();
+    }
   }
   engine.finish();
   for (const d of dirs) d.close();
