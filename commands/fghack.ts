@@ -2,7 +2,8 @@
 // wait until all of them are closed, so that a program that puts itself in
 // the background stays in the foreground; exit with the child's code.
 import { Diag } from '../lib/errors';
-import { byteArgs } from '../lib/raw-argv';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
+import { showAs } from '../lib/proctitle';
 import { runHeldOpen } from '../lib/fghack';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
@@ -17,4 +18,6 @@ answerHelp('fghack', args, {
     'Runs child with 31 extra descriptors on a pipe and waits until every copy is closed (also by any background process it started), then exits with the exit code of child.',
 });
 if (args.length < 1) diag.usage('child');
+// ps, pidof, pgrep see `fghack child...` while it waits
+showAs('fghack', rawArgs(2));
 runHeldOpen(diag, args).then((code) => process.exit(code));

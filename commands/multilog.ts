@@ -5,6 +5,7 @@ import { runMultilog } from '../lib/multilog/run';
 import { parseScript } from '../lib/multilog/script';
 import { writeStderr } from '../lib/errors';
 import { rawArgs } from '../lib/raw-argv';
+import { showAs } from '../lib/proctitle';
 
 captureLimits();
 const args = process.argv.slice(2);
@@ -23,7 +24,10 @@ answerHelp('multilog', args, {
     '  ./DIR, /DIR   append the selected lines to the log directory DIR',
   ].join('\n'),
 });
-runMultilog(parseScript(rawArgs(2))).then(
+const script = parseScript(rawArgs(2));
+// ps, pidof, pgrep see `multilog script...`
+showAs('multilog', rawArgs(2));
+runMultilog(script).then(
   (code) => process.exit(code),
   (e: unknown) => {
     writeStderr(`multilog: fatal: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,12 +1,13 @@
 // setlock [-nNxX] file child: take an exclusive lock on file, then exec
 // child, which inherits the locked descriptor (the lock lasts as long as it).
-import { Diag, writeStderr } from '../lib/errors';
+import { Diag, errnoCode, writeStderr } from '../lib/errors';
 import { chainExec, nodeSignalsAsInC } from '../lib/exec';
 import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { getopt, getoptMessage } from '../lib/getopt';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import * as sys from '../lib/sys';
+import { showAs } from '../lib/proctitle';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C setlock prints them
@@ -53,8 +54,21 @@ try {
 }
 // the wait for the lock may be long: signals end it as they end the C setlock
 if (wait) nodeSignalsAsInC();
-try {
+/** Takes the lock; while it waits, ps, pidof, pgrep see `setlock args...` (not retitled when the lock is free). */
+function lock(): void {
+  if (wait) {
+    try {
+      sys.flock(fd, sys.LOCK_EX | sys.LOCK_NB);
+      return;
+    } catch (e) {
+      if (errnoCode(e) !== 'EWOULDBLOCK' && errnoCode(e) !== 'EAGAIN') throw e;
+    }
+    showAs('setlock', rawArgs(2));
+  }
   sys.flock(fd, wait ? sys.LOCK_EX : sys.LOCK_EX | sys.LOCK_NB);
+}
+try {
+  lock();
 } catch (e) {
   fail(`unable to lock ${file}`, e);
 }

@@ -2,7 +2,7 @@
 // dir/supervise/control (svc), its state in dir/supervise/status (svstat).
 import fs from 'node:fs';
 import { Diag, errnoCode, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
-import { byteArgs } from '../lib/raw-argv';
+import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { chdirBytes } from '../lib/svc-cwd';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
@@ -47,7 +47,8 @@ if (args.length !== 1) diag.usage('dir');
 // a byte string (lib/raw-argv.ts): a name that is not UTF-8 is entered and
 // printed as the bytes given
 const dir = byteArgs(2)[0];
-showAs('supervise', args);
+// ps, pidof, pgrep see `supervise dir` (koffi is loaded anyway: the end of the argv moves now)
+showAs('supervise', rawArgs(2));
 
 try {
   chdirBytes(dir);

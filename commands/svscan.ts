@@ -3,6 +3,7 @@ import { Diag } from '../lib/errors';
 import { answerHelp } from '../lib/help';
 import { captureLimits } from '../lib/limits';
 import { showAs } from '../lib/proctitle';
+import { rawArgs } from '../lib/raw-argv';
 import { Scanner } from '../lib/scanner';
 
 captureLimits();
@@ -21,7 +22,8 @@ const diag = new Diag('svscan');
 process.on('SIGUSR1', () => undefined);
 
 const dir = args[0];
-showAs('svscan', args);
+// ps, pidof, pgrep see `svscan dir`
+showAs('svscan', rawArgs(2));
 if (dir !== undefined) {
   try {
     process.chdir(dir);

@@ -9,6 +9,8 @@ import { answerHelp } from '../lib/help';
 import { captureLimits, spawnWithLimits } from '../lib/limits';
 import { isSupervised } from '../lib/service';
 import * as sys from '../lib/sys';
+import { showAs } from '../lib/proctitle';
+import { rawArgs } from '../lib/raw-argv';
 
 captureLimits();
 const args = process.argv.slice(2);
@@ -21,6 +23,8 @@ answerHelp('svscanboot', args, {
     'svscan, which brings every service down.',
 });
 process.on('SIGUSR1', () => undefined);
+// ps, pidof, pgrep see `svscanboot dir` (the C one, a sh script, is `/bin/sh /usr/bin/svscanboot`, comm svscanboot)
+showAs('svscanboot', rawArgs(2));
 
 const dir = args[0] ?? '/service';
 const DOTS = '.'.repeat(400);

@@ -107,7 +107,17 @@ let libc: Libc | undefined;
 // koffi's index.js loads https, zlib and crypto just to locate its prebuilt
 // binary (about 10 ms at every start); the binary exports the same API, so
 // load it directly and fall back to the package entry (e.g. on musl).
+// First where a bundle's koffi is (dist/../node_modules: ./dist, make
+// install, the npm package), by its path: resolving a package path reads
+// koffi's package.json and realpaths seven directories (about 1 ms).
 function requireKoffi(): Koffi {
+  const mod = { exports: {} as Koffi };
+  try {
+    process.dlopen(mod, `${__dirname}/../node_modules/koffi/build/koffi/${process.platform}_${process.arch}/koffi.node`);
+    return mod.exports;
+  } catch {
+    // not there: resolve it as a package
+  }
   /* eslint-disable @typescript-eslint/no-require-imports */
   try {
     return require(`koffi/build/koffi/${process.platform}_${process.arch}/koffi.node`) as Koffi;
@@ -383,4 +393,32 @@ export function ignoreSignal(sig: number): void {
 /** signal(sig, SIG_DFL). */
 export function defaultSignal(sig: number): void {
   load().signal(sig, null);
+}
+
+const PR_SET_MM = 35;
+const PR_SET_MM_MAP = 14;
+const PRCTL_MM_MAP_SIZE = 104;
+const PRCTL_MM_MAP_BRK = 40;
+const SYS_brk: Partial<Record<string, number>> = { x64: 12, arm64: 214, riscv64: 214, loong64: 214 };
+let prctlFn: KoffiFn | undefined;
+
+/**
+ * prctl(PR_SET_MM, PR_SET_MM_MAP, map): sets this process's memory-map
+ * fields (struct prctl_mm_map, 104 bytes: start_code, end_code, start_data,
+ * end_data, start_brk, brk, start_stack, arg_start, arg_end, env_start,
+ * env_end, auxv, auxv_size, exe_fd), e.g. to move arg_end
+ * (lib/proctitle.ts). No capability is needed (Linux 3.18+ with
+ * CONFIG_CHECKPOINT_RESTORE) as long as exe_fd is -1. brk is filled in here
+ * with its current value (brk(0)), read just before the call, so that the
+ * heap's end stays where malloc has it.
+ */
+export function prctlSetMmMap(map: Buffer): void {
+  const nr = SYS_brk[process.arch];
+  if (nr === undefined || map.length !== PRCTL_MM_MAP_SIZE) throw new SysError('EINVAL', 'prctl', 22);
+  const c = load();
+  prctlFn ??= c.koffi.load('libc.so.6').func('int prctl(int option, unsigned long arg2, void *arg3, unsigned long arg4, unsigned long arg5)');
+  const brk = Number(c.syscall(nr, 'unsigned long', 0));
+  map.writeUInt32LE(brk % 0x100000000, PRCTL_MM_MAP_BRK);
+  map.writeUInt32LE(Math.floor(brk / 0x100000000), PRCTL_MM_MAP_BRK + 4);
+  check(prctlFn(PR_SET_MM, PR_SET_MM_MAP, map, PRCTL_MM_MAP_SIZE, 0), 'prctl');
 }
