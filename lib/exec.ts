@@ -83,11 +83,47 @@ function startsWith(entry: Buffer, prefix: string): boolean {
   return entry.length >= prefix.length && entry.subarray(0, prefix.length).toString('latin1') === prefix;
 }
 
-/** Signal numbers from a /proc SigIgn mask in the launcher's record (`...;SigIgn:\tHEX;`). */
-export function ignoredSignals(record: string): number[] {
+/**
+ * The fields of the launcher's /proc/PID/stat line after the command name,
+ * as it records them (`...;Stat:S PPID PGRP ...;`): fields[0] is proc(5)'s
+ * field 3.
+ */
+function statFields(record: string): string[] | undefined {
+  const m = /(?:^|;)Stat:([^;]*);/.exec(record);
+  return m ? m[1].split(' ') : undefined;
+}
+// proc(5)'s fields 33 (sigignore: signals 1-31 only), 50 and 51 (env_start, env_end)
+const STAT_SIGIGNORE = 33 - 3;
+const STAT_ENV_START = 50 - 3;
+const STAT_ENV_END = 51 - 3;
+const LOW_SIGNALS = 0x7fffffffn; // signals 1-31: bits 0-30
+const ALL_SIGNALS = 0xffffffffffffffffn;
+
+/** This process's own SigIgn mask (/proc/self/status), 0 if unknown. */
+function ownIgnoredMask(): bigint {
+  const status = readProc('/proc/self/status')?.toString('latin1') ?? '';
+  const m = /(?:^|\n)SigIgn:\s*([0-9a-fA-F]+)/.exec(status);
+  return m ? BigInt(`0x${m[1]}`) : 0n;
+}
+
+/**
+ * Signal numbers the launcher's record shows ignored: a /proc SigIgn mask
+ * (`...;SigIgn:\tHEX;`), or the sigignore field of its /proc/PID/stat line
+ * (`...;Stat:...;`, a third of the bytes for `sh` to read), which holds
+ * signals 1-31 only: Node resets only those at start (to default, PIPE and
+ * XFSZ to ignored), so the others are read from this process's own mask
+ * (ownMask), still as the launcher was given them.
+ */
+export function ignoredSignals(record: string, ownMask: () => bigint = ownIgnoredMask): number[] {
   const m = /(?:^|;)SigIgn:\s*([0-9a-fA-F]+)/.exec(record);
-  if (!m) return [];
-  const mask = BigInt(`0x${m[1]}`);
+  let mask: bigint;
+  if (m) {
+    mask = BigInt(`0x${m[1]}`);
+  } else {
+    const field = statFields(record)?.[STAT_SIGIGNORE];
+    if (field === undefined || !/^[0-9]+$/.test(field)) return [];
+    mask = (BigInt(field) & LOW_SIGNALS) | (ownMask() & (ALL_SIGNALS ^ LOW_SIGNALS));
+  }
   const out: number[] = [];
   for (let sig = 1; sig < 65; sig++) {
     // SIGKILL, SIGSTOP and glibc's own two cannot be or must not be ignored
@@ -102,6 +138,30 @@ export function inheritedFds(record: string): number[] {
   const m = /(?:^|;)Fds:([0-9 ]*);/.exec(record);
   if (!m) return [];
   return m[1].split(' ').filter((w) => w !== '').map(Number).filter((fd) => fd > 2);
+}
+
+/**
+ * Whether `sh` (the launcher) added PWD to the environment: the launcher of
+ * a chain-loader does not read its whole environment from /proc (`sh` reads
+ * a byte at a time: 2-3 ms for 1.5 kB), but records its size (env_end -
+ * env_start of its /proc/PID/stat line) and `PwdBySize`. The environment as
+ * given is the one `sh` passed on with PWD removed exactly when its size is
+ * that one's less the PWD entry. (Where sh dropped or rewrote entries, names
+ * that are no shell names, duplicates, IFS, OPTIND, the sizes tell nothing
+ * and PWD stays.)
+ */
+export function pwdAddedBySize(record: string, entries: readonly Buffer[]): boolean {
+  if (!/(?:^|;)PwdBySize;/.test(record)) return false;
+  const fields = statFields(record);
+  const start = fields?.[STAT_ENV_START];
+  const end = fields?.[STAT_ENV_END];
+  if (start === undefined || end === undefined || !/^[0-9]+$/.test(start) || !/^[0-9]+$/.test(end)) return false;
+  const given = BigInt(end) - BigInt(start);
+  const pwd = entries.find((e) => startsWith(e, 'PWD='));
+  if (!pwd) return false;
+  let total = 0;
+  for (const e of entries) total += e.length + 1;
+  return given === BigInt(total - (pwd.length + 1));
 }
 
 let startEnviron: Environ | undefined;
@@ -125,11 +185,12 @@ function readEnviron(): Environ {
   let ignored: number[] = [];
   let inherited: number[] = [];
   let noPwd = false;
+  let record = '';
   for (const e of splitNul(data)) {
     if (startsWith(e, `${NOPWD_ENV}=`)) {
       noPwd = true;
     } else if (startsWith(e, `${LIMITS_ENV}=`)) {
-      const record = e.subarray(LIMITS_ENV.length + 1).toString('latin1');
+      record = e.subarray(LIMITS_ENV.length + 1).toString('latin1');
       ignored = ignoredSignals(record);
       inherited = inheritedFds(record);
     } else if (startsWith(e, `${CA_ENV}=`)) {
@@ -140,6 +201,7 @@ function readEnviron(): Environ {
       entries.push(e);
     }
   }
+  if (!noPwd) noPwd = pwdAddedBySize(record, entries);
   return { entries: noPwd ? entries.filter((e) => !startsWith(e, 'PWD=')) : entries, ignored, inherited };
 }
 

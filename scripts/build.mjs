@@ -21,6 +21,14 @@ const nodeFlags = {
   svscan: ['--single-threaded-gc'],
 };
 
+// The chain-loaders pass on only their raw environment (lib/exec.ts), which
+// tells from the size of the environment given to the launcher whether its
+// sh added PWD, so their launcher need not read /proc/PID/environ (a byte
+// at a time: 2-3 ms for 1.5 kB). The programs that also use process.env
+// for their children (fghack, supervise, svscan, multilog, svscanboot) keep
+// the launcher's own check (DAEMONTOOLS_NODE_NOPWD).
+const pwdBySize = new Set(['envdir', 'envuidgid', 'pgrphack', 'setlock', 'setuidgid', 'softlimit']);
+
 function programs() {
   return fs.readdirSync(path.join(root, 'commands'))
     .filter((f) => f.endsWith('.ts'))
@@ -50,8 +58,9 @@ function writeLauncher(name, bindir, script) {
     locate: script === null,
     limits,
     sigign: bundle.includes('SigIgn'),
+    pwdsize: limits && pwdBySize.has(name),
     // only programs with children (the ones that restore limits) pass PWD on
-    nopwd: limits,
+    nopwd: limits && !pwdBySize.has(name),
   })
     .replaceAll('@NODE@', () => shQuote(process.execPath))
     .replaceAll('@NODE_FLAGS@', () => (nodeFlags[name] ?? []).join(' '))
@@ -61,6 +70,17 @@ function writeLauncher(name, bindir, script) {
   const file = path.join(bindir, name);
   fs.writeFileSync(file + '.tmp', text, { mode: 0o755 });
   fs.renameSync(file + '.tmp', file);
+}
+
+// esbuild turns `import fs from 'node:fs'` into `__toESM(require("node:fs"))`,
+// which defines a getter on a new object for every property of the module
+// (fs has about a hundred), at every import of every file: 1-2 ms of each
+// start. A builtin is a plain CommonJS object, so an object inheriting from
+// it with `default` added reads the same (the same live values, the same
+// functions), for nothing.
+const nodeModuleHelper = 'var __nodeModule = (m) => ({ __proto__: m, default: m });';
+function cheapBuiltins(text) {
+  return text.replace(/__toESM\(require\("(node:[a-z_/]+)"\)\)/g, '__nodeModule(require("$1"))');
 }
 
 // First statement of every program: the launcher moved NODE_EXTRA_CA_CERTS
@@ -75,7 +95,8 @@ const restoreCa = '"use strict";\nif (process.env.DAEMONTOOLS_NODE_CA !== undefi
   + ' process.env.NODE_OPTIONS = process.env.DAEMONTOOLS_NODE_OPTIONS;'
   + ' delete process.env.DAEMONTOOLS_NODE_OPTIONS; }\n'
   + 'if (process.env.DAEMONTOOLS_NODE_NOPWD !== undefined) {'
-  + ' delete process.env.PWD; delete process.env.DAEMONTOOLS_NODE_NOPWD; }';
+  + ' delete process.env.PWD; delete process.env.DAEMONTOOLS_NODE_NOPWD; }\n'
+  + nodeModuleHelper;
 
 // What every bundle shares: Node 20, CommonJS, koffi's native module left
 // to be loaded at run time.
@@ -89,21 +110,31 @@ const common = {
   legalComments: 'none',
 };
 
+// Bundles, written through a temporary file (a program starting meanwhile
+// reads the old one or the new one, never half of one).
+async function bundle(options) {
+  const result = await build({ ...options, ...common, write: false });
+  for (const out of result.outputFiles) {
+    fs.mkdirSync(path.dirname(out.path), { recursive: true });
+    fs.writeFileSync(out.path + '.tmp', cheapBuiltins(out.text));
+    fs.renameSync(out.path + '.tmp', out.path);
+  }
+}
+
 async function buildOne(name) {
-  await build({
+  await bundle({
     banner: { js: restoreCa },
     entryPoints: [path.join(root, 'commands', `${name}.ts`)],
     outfile: path.join(root, 'dist', `${name}.js`),
-    ...common,
   });
   writeLauncher(name, path.join(root, 'bin'), null);
 }
 
 async function buildHelp() {
-  await build({
+  await bundle({
+    banner: { js: nodeModuleHelper },
     entryPoints: [path.join(root, 'lib', 'help-render.ts')],
     outfile: path.join(root, 'dist', '_help.js'),
-    ...common,
   });
 }
 

@@ -5,19 +5,26 @@
 # Programs that start or exec anything (their bundle reads
 # DAEMONTOOLS_NODE_LIMITS) get the soft limits they were given recorded here,
 # exactly, from /proc, to restore them for their children; the others skip
-# every /proc read (`sh` reads them a byte at a time: 1-3 ms).
+# every /proc read. `sh` reads a file a byte at a time (a system call each,
+# 1-2 us here), so only the lines needed are read: the limits up to "Max
+# address space" (Node raises only the open files, this script the data size
+# and the address space; the others stay as they were given).
 #@limits
 DAEMONTOOLS_NODE_LIMITS=
-{ while IFS= read -r daemontools_node_l; do
+{ daemontools_node_n=0; while [ $daemontools_node_n -lt 11 ] && IFS= read -r daemontools_node_l; do
   DAEMONTOOLS_NODE_LIMITS="$DAEMONTOOLS_NODE_LIMITS$daemontools_node_l;"
+  daemontools_node_n=$((daemontools_node_n + 1))
 done </proc/$$/limits; } 2>/dev/null
+unset daemontools_node_n
 #@end
 #@sigign
 # Signals ignored by whoever started us (nohup): Node resets them at start,
 # the chain-loaders give them back to the program they exec, as exec does.
-{ while IFS= read -r daemontools_node_l; do
-  case $daemontools_node_l in SigIgn:*) DAEMONTOOLS_NODE_LIMITS="$DAEMONTOOLS_NODE_LIMITS$daemontools_node_l;"; break;; esac
-done </proc/$$/status; } 2>/dev/null
+# They are field 33 of /proc/$$/stat (signals 1-31: Node resets no other),
+# one line of 300 bytes where SigIgn comes 700 bytes into /proc/$$/status;
+# the fields after the command name go to the program (lib/exec.ts, Stat:).
+{ IFS= read -r daemontools_node_l; } </proc/$$/stat 2>/dev/null &&
+  DAEMONTOOLS_NODE_LIMITS="${DAEMONTOOLS_NODE_LIMITS}Stat:${daemontools_node_l##*) };"
 # Descriptors above 2 we were given (the shell's own are close-on-exec):
 # Node marks descriptors 0-15 close-on-exec at start; the chain-loaders and
 # fghack give them back to their child (lib/exec.ts, Fds:).
@@ -30,6 +37,12 @@ for daemontools_node_l in /proc/$$/fd/*; do
 done
 DAEMONTOOLS_NODE_LIMITS="${DAEMONTOOLS_NODE_LIMITS}Fds:$daemontools_node_f;"
 unset daemontools_node_f daemontools_node_x
+#@end
+#@pwdsize
+# sh exports PWD even when its environment had none: the size of the
+# environment we were given (fields 50 and 51 of the stat line above) tells
+# the program whether it had one (lib/exec.ts, pwdAddedBySize).
+DAEMONTOOLS_NODE_LIMITS="${DAEMONTOOLS_NODE_LIMITS}PwdBySize;"
 #@end
 #@limits
 unset daemontools_node_l

@@ -98,6 +98,19 @@ test('envdir: an environment without PWD stays without PWD, one with PWD keeps i
   }
 });
 
+test('every chain-loader: no PWD stays no PWD (an OLDPWD naming the directory too), a PWD stays as it was, like the C tools', async () => {
+  const envs = [{ PATH: baseEnv.PATH, A: '1' }, { PATH: baseEnv.PATH, OLDPWD: dir }, { PATH: baseEnv.PATH, PWD: dir, OLDPWD: '/' }];
+  const tools: string[][] = [['envdir', 'e2'], ['envuidgid', 'root'], ['setuidgid', 'root'], ['softlimit', '-o', '100'], ['setlock', 'lockfile'], ['pgrphack']];
+  for (const env of envs) {
+    for (const [tool, ...args] of tools) {
+      const ours = await run(bin(tool), [...args, 'env', '-0'], { cwd: dir, env });
+      const theirs = await run(cbin(tool), [...args, 'env', '-0'], { cwd: dir, env });
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.deepEqual(parseEnv(ours.stdout), parseEnv(theirs.stdout), `${tool} ${JSON.stringify(env)}`);
+    }
+  }
+});
+
 test('envdir: a FIFO without a writer reads as empty instead of hanging', async () => {
   const r = await run(bin('envdir'), ['fifo', 'sh', '-c', 'echo ${PIPE-unset}'], { cwd: dir, env: { ...baseEnv, PIPE: 'x' }, timeoutMs: 10000 });
   assert.deepEqual({ code: r.code, out: r.stdout, err: r.stderr }, { code: 0, out: 'unset\n', err: '' });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ignoredSignals, inheritedFds } from '../lib/exec';
+import { ignoredSignals, inheritedFds, pwdAddedBySize } from '../lib/exec';
 import { Procs, ROOT, bin, cbin, run } from './helpers';
 
 const procs = new Procs();
@@ -153,12 +153,30 @@ test('signals the caller ignored, as recorded by the launcher, stay ignored in t
   assert.deepEqual(ignoredSignals('Max open files  1024  4096  files;SigIgn:\t0000000000000003;'), [1, 2]);
   assert.deepEqual(ignoredSignals('SigIgn:\t0000000180000100;'), []); // KILL, 32, 33: never
   assert.deepEqual(ignoredSignals('Max cpu time  unlimited  unlimited  seconds;'), []);
+  // the launcher's /proc/PID/stat line from field 3 on: field 33 holds signals 1-31; the others are this process's own
+  const stat = (sigignore: string) => `Stat:${['S', ...Array.from({ length: 29 }, () => '0'), sigignore, '65536', ...Array.from({ length: 20 }, () => '0')].join(' ')};`;
+  assert.deepEqual(ignoredSignals(`Fds:;${stat('16387')}`, () => 0n), [1, 2, 15]);
+  assert.deepEqual(ignoredSignals(stat('3'), () => 0x8000008880001003n), [1, 2, 36, 40, 64]); // the own 1-31 are Node's, not the caller's
+  assert.deepEqual(ignoredSignals(stat('x'), () => 0x8000000000000000n), []);
   // the bundle itself, given the record the launcher writes
   const r = await run(process.execPath, [path.join(ROOT, 'dist', 'envdir.js'), 'e', 'grep', '^SigIgn:', '/proc/self/status'], {
     cwd: dir,
     env: { PATH: process.env.PATH, DAEMONTOOLS_NODE_LIMITS: 'Max open files  1024  4096  files;SigIgn:\t0000000000000001;' },
   });
   assert.deepEqual({ code: r.code, out: r.stdout, err: r.stderr }, { code: 0, out: 'SigIgn:\t0000000000000001\n', err: '' });
+});
+
+test('pwdAddedBySize: PWD was added by the launcher\'s sh exactly when the environment it was given is that much smaller', () => {
+  const entries = ['PATH=/bin', 'PWD=/tmp', 'A=1'].map((e) => Buffer.from(e));
+  const record = (start: number, end: number) => `Stat:${['S', ...Array.from({ length: 46 }, () => '0'), String(start), String(end), '0'].join(' ')};PwdBySize;`;
+  const size = 'PATH=/bin A=1 '.length;
+  assert.equal(pwdAddedBySize(record(1000, 1000 + size), entries), true);
+  assert.equal(pwdAddedBySize(record(1000, 1000 + size + 'PWD=/tmp '.length), entries), false);
+  // sizes that fit neither (sh dropped or rewrote something): PWD stays
+  assert.equal(pwdAddedBySize(record(1000, 1000 + size + 3), entries), false);
+  // not asked for (the launchers that check PWD themselves), or no PWD at all
+  assert.equal(pwdAddedBySize(record(1000, 1000 + size).replace('PwdBySize;', ''), entries), false);
+  assert.equal(pwdAddedBySize(record(1000, 1000 + size), entries.filter((e) => !e.toString().startsWith('PWD='))), false);
 });
 
 test('descriptors above 2 the launcher recorded reach the child (Node makes 3-15 close-on-exec); setlock\'s lock and fghack\'s pipe go around them', async () => {
