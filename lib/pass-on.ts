@@ -38,7 +38,7 @@ export function ignoreForOurselves(): void {
   }
 }
 
-type Std = 'inherit' | 'ignore' | number;
+export type Std = 'inherit' | 'ignore' | number;
 
 /** stdio for spawn: the three given, then every inherited descriptor at its own number. */
 export function withInherited(stdio: [Std, Std, Std]): StdioOptions {

@@ -1,15 +1,18 @@
 // The svscan loop: one Scanner object watches the current directory (the
 // caller chdirs into the scanned directory first) and keeps one `supervise`
 // process per service, plus one per log service, each connected to its
-// service by a pipe that lives as long as the service is known.
+// service by a pipe that lives as long as the service is known. In host
+// mode the supervisors run in this process instead (scan-host.ts).
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { Diag, errnoCode } from './errors';
-import { keepIgnored, withInherited } from './pass-on';
+import { Diag, errnoCode, reason, writeStderr } from './errors';
+import { keepIgnored, Std, withInherited } from './pass-on';
 import { spawnWithLimits } from './limits';
 import { isSupervised } from './service';
 import * as sys from './sys';
 import { watchEntries, EntryWatch } from './scan-watch';
+import { Hosted } from './scan-host';
+import { SetupError } from './supervise-files';
 
 export interface ScannerOptions {
   diag: Diag;
@@ -19,6 +22,8 @@ export interface ScannerOptions {
   watchDelayMs?: number;
   /** The program started for each service, found through PATH. */
   supervise?: string;
+  /** Host mode: supervise every service in this process, start no supervise. */
+  host?: boolean;
 }
 
 export interface StopOptions {
@@ -30,10 +35,15 @@ export interface StopOptions {
 
 type Kind = 'main' | 'log';
 
+/** What supervises one side of a service: a supervise process we started, or a supervisor hosted here. */
+type Side = ChildProcess | Hosted;
+
 class Service {
   active = true;
-  main?: ChildProcess;
-  log?: ChildProcess;
+  main?: Side;
+  log?: Side;
+  /** Host mode: sides whose lock another process holds, warned about once. */
+  readonly lockWarned = new Set<Kind>();
   /** [read end, write end]; only for services with a log. */
   pipe?: [number, number];
   mainTold = false;
@@ -42,7 +52,7 @@ class Service {
 
   constructor(public name: string, public readonly key: string, public readonly hasLog: boolean) {}
 
-  running(kind: Kind): ChildProcess | undefined {
+  running(kind: Kind): Side | undefined {
     return kind === 'main' ? this.main : this.log;
   }
 
@@ -50,10 +60,11 @@ class Service {
     return kind === 'main' ? this.name : `${this.name}/log`;
   }
 
-  /** The service directory: through our child's cwd when we have one (it survives a rename). */
+  /** The service directory: through our supervisor's hold on it when we have one (it survives a rename). */
   dir(kind: Kind): string {
-    const child = this.running(kind);
-    if (child?.pid) return `/proc/${child.pid}/cwd`;
+    const side = this.running(kind);
+    if (side instanceof Hosted) return side.dir;
+    if (side?.pid) return `/proc/${side.pid}/cwd`;
     return this.label(kind);
   }
 
@@ -114,6 +125,7 @@ export class Scanner {
   private readonly rescanMs: number;
   private readonly watchDelayMs: number;
   private readonly supervise: string;
+  private readonly hostMode: boolean;
   private interval?: NodeJS.Timeout;
   private watch?: EntryWatch;
   private stopping = false;
@@ -131,6 +143,7 @@ export class Scanner {
     this.rescanMs = opts.rescanMs ?? 5000;
     this.watchDelayMs = opts.watchDelayMs ?? 100;
     this.supervise = opts.supervise ?? 'supervise';
+    this.hostMode = opts.host ?? false;
   }
 
   /** Scans now, then every rescanMs and whenever the watcher sees an entry come or go. */
@@ -149,11 +162,14 @@ export class Scanner {
     }
   }
 
-  /** The pids of the supervise processes this scanner started and that still run. */
+  /** The pids of our children: the supervise processes this scanner started, or in host mode every ./run. */
   pids(): number[] {
     const out: number[] = [];
     for (const s of this.services.values()) {
-      for (const c of [s.main, s.log]) if (c?.pid) out.push(c.pid);
+      for (const side of [s.main, s.log]) {
+        const pid = side instanceof Hosted ? side.servicePid : side?.pid;
+        if (pid) out.push(pid);
+      }
     }
     return out;
   }
@@ -250,11 +266,16 @@ export class Scanner {
 
   private spawnSupervise(s: Service, kind: Kind): void {
     const label = s.label(kind);
-    const argv = [this.supervise, kind === 'main' ? s.name : 'log'];
     const pipe = s.pipe;
-    const stdio = withInherited(kind === 'main'
+    const std: [Std, Std, Std] = kind === 'main'
       ? ['inherit', pipe ? pipe[1] : 'inherit', 'inherit']
-      : [pipe ? pipe[0] : 'inherit', 'inherit', 'inherit']);
+      : [pipe ? pipe[0] : 'inherit', 'inherit', 'inherit'];
+    if (this.hostMode) {
+      this.host(s, kind, std);
+      return;
+    }
+    const argv = [this.supervise, kind === 'main' ? s.name : 'log'];
+    const stdio = withInherited(std);
     let child: ChildProcess;
     try {
       child = spawnWithLimits(keepIgnored(argv), (a) => spawn(a[0], a.slice(1), { cwd: kind === 'main' ? undefined : s.name, stdio }));
@@ -277,6 +298,36 @@ export class Scanner {
     child.on('exit', gone);
     if (kind === 'main') s.main = child;
     else s.log = child;
+  }
+
+  /**
+   * Host mode: the side's supervisor runs here. A directory whose lock
+   * another process holds (a supervise, another host) is left to it, with
+   * one warning, not one per scan.
+   */
+  private host(s: Service, kind: Kind, stdio: [Std, Std, Std]): void {
+    const label = s.label(kind);
+    let hosted: Hosted;
+    try {
+      hosted = new Hosted(label, label, stdio, () => {
+        if (s.running(kind) !== hosted) return;
+        if (kind === 'main') s.main = undefined;
+        else s.log = undefined;
+        if (!s.active) this.forgetIfGone(s);
+      });
+    } catch (e) {
+      if (e instanceof SetupError && e.what.endsWith('/supervise/lock')) {
+        if (!s.lockWarned.has(kind)) this.diag.warn(`${e.what} held by another process: left to it`);
+        s.lockWarned.add(kind);
+        return;
+      }
+      if (e instanceof SetupError) writeStderr(`supervise: fatal: ${e.what}: ${reason(e.cause)}\n`);
+      else this.warn(`unable to supervise ${label}`, e);
+      return;
+    }
+    s.lockWarned.delete(kind);
+    if (kind === 'main') s.main = hosted;
+    else s.log = hosted;
   }
 
   /** A service whose directory went away is forgotten once no supervise of ours runs for it. */

@@ -2,7 +2,8 @@
 // shares (is supervise running? read the status record).
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeStatus, Status } from './status';
+import { errnoCode } from './errors';
+import { decodeStatus, Status, Want } from './status';
 
 export const SUPERVISE_DIR = 'supervise';
 
@@ -32,4 +33,15 @@ export function isSupervised(dir: string): boolean {
 /** Reads supervise/status; undefined if it is too short to be a record. */
 export function readStatus(dir: string): Status | undefined {
   return decodeStatus(fs.readFileSync(superviseFile(dir, 'status')));
+}
+
+/** The wish a supervise starts with: down when DIR/down exists. Throws when that cannot be told. */
+export function initialWant(dir: string): Want {
+  try {
+    fs.statSync(path.join(dir, 'down'));
+    return 'down';
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    return 'up';
+  }
 }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { reason } from './errors';
-import { keepIgnored, withInherited } from './pass-on';
+import { keepIgnored, Std, withInherited } from './pass-on';
 import { spawnWithLimits } from './limits';
 import { Want } from './status';
 import { format, now, Tai64n } from './tai64';
@@ -49,6 +49,8 @@ export interface SupervisorOptions {
   onExit: () => void;
   /** The program name in messages. */
   prog?: string;
+  /** ./run's stdin, stdout, stderr (default: ours). svscan's host mode gives a service its log pipe here. */
+  stdio?: [Std, Std, Std];
 }
 
 export class Supervisor {
@@ -57,6 +59,7 @@ export class Supervisor {
   private readonly prog: string;
   private readonly log: (line: string) => void;
   private readonly onExit: () => void;
+  private readonly stdio: [Std, Std, Std];
 
   private want: Want = 'up';
   private paused = false;
@@ -83,6 +86,7 @@ export class Supervisor {
     this.prog = opts.prog ?? 'supervise';
     this.log = opts.log;
     this.onExit = opts.onExit;
+    this.stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
   }
 
   /**
@@ -272,7 +276,7 @@ export class Supervisor {
         const prefixed = argv[0] !== './run';
         if (prefixed) checkExecutable(`${this.dir}/run`);
         checkFormat(this.dir, prefixed);
-        return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: withInherited(['inherit', 'inherit', 'inherit']) });
+        return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: withInherited(this.stdio) });
       });
     } catch (e) {
       this.startFailed(e);
