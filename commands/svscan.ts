@@ -9,18 +9,21 @@ import { Scanner } from '../lib/scanner';
 captureLimits();
 const args = process.argv.slice(2);
 answerHelp('svscan', args, {
-  usage: 'svscan [dir]',
+  usage: 'svscan [--host] [dir]',
   description:
     'Starts `supervise NAME` for every subdirectory NAME of dir (default: the current directory) whose name does ' +
     'not start with a dot, and `supervise log` in NAME with a pipe from NAME to NAME/log when NAME/log exists. ' +
     'A supervise that exits is started again. New and removed entries are noticed within a fraction of a second; ' +
     'the whole directory is rescanned every 5 seconds (and only then with SVSCAN_NOWATCH=1 in the environment). On SIGTERM (and, as PID 1, SIGINT) every service is brought ' +
-    'down (svc -dx, log services last) and svscan exits.',
+    'down (svc -dx, log services last) and svscan exits. With --host (beyond daemontools 0.76), svscan supervises ' +
+    'every service itself, through the same supervise/ files, instead of starting a supervise process for each.',
 });
 const diag = new Diag('svscan');
 // Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
 process.on('SIGUSR1', () => undefined);
 
+const host = args[0] === '--host';
+if (host) args.shift();
 const dir = args[0];
 // ps, pidof, pgrep see `svscan dir`
 showAs('svscan', rawArgs(2));
@@ -36,7 +39,9 @@ const GRACE_MS = 20000;
 const DRAIN_MS = 3000;
 
 // SVSCAN_NOWATCH=1: the 5-second rescan alone, as the C svscan (where inotify is unavailable or unwanted)
-const scanner = new Scanner({ diag, watchDelayMs: process.env.SVSCAN_NOWATCH ? 0 : undefined });
+const scanner = new Scanner({ diag, host, watchDelayMs: process.env.SVSCAN_NOWATCH ? 0 : undefined });
+// a host holds every service: a fault in the handling of one must not end it
+if (host) process.on('uncaughtException', (e) => diag.warn(`internal error: ${String(e)}`));
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;

@@ -15,17 +15,19 @@ import { rawArgs } from '../lib/raw-argv';
 captureLimits();
 const args = process.argv.slice(2);
 answerHelp('svscanboot', args, {
-  usage: 'svscanboot [dir]',
+  usage: 'svscanboot [--host] [dir]',
   description:
     'Starts the service tree at boot: runs `svc -dx dir/* dir/*/log` (supervise left from a previous boot), then ' +
     '`svscan dir` with its output piped into `readproctitle service errors: ...`, with PATH set to a default that ' +
     'includes the daemontools-node commands and stdio on /dev/null. dir defaults to /service. SIGTERM is passed to ' +
-    'svscan, which brings every service down.',
+    'svscan, which brings every service down. --host is passed on to svscan (one process supervises every service).',
 });
 process.on('SIGUSR1', () => undefined);
 // ps, pidof, pgrep see `svscanboot dir` (the C one, a sh script, is `/bin/sh /usr/bin/svscanboot`, comm svscanboot)
 showAs('svscanboot', rawArgs(2));
 
+const host = args[0] === '--host';
+if (host) args.shift();
 const dir = args[0] ?? '/service';
 const DOTS = '.'.repeat(400);
 const STALE_WAIT_MS = 5000;
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     while (Date.now() < deadline && targets.some((t) => isSupervised(t))) await new Promise((r) => setTimeout(r, 50));
   }
   const [r, w] = sys.pipe2(sys.O_CLOEXEC);
-  const svscan = start(['svscan', dir], [devnull, w, w]);
+  const svscan = start(['svscan', ...(host ? ['--host'] : []), dir], [devnull, w, w]);
   const title = start(['readproctitle', 'service', 'errors:', DOTS], [r, devnull, devnull]);
   sys.close(r);
   sys.close(w);
