@@ -19,6 +19,8 @@
 // - comm (ps -o comm, pgrep, ps -C) is written to /proc/self/comm: Node's
 //   process.title setter would name the process after the title's start.
 // Nothing here may stop a program: every failure leaves things as they were.
+// Call it once at start-up, after lib/raw-argv.ts has the arguments (it may
+// read them from /proc/self/cmdline, which this rewrites).
 import fs from 'node:fs';
 
 /** When the end of the argument area moves (the prctl needs koffi, about 4 ms to load where not loaded anyway). */

@@ -410,7 +410,8 @@ let prctlFn: KoffiFn | undefined;
  * (lib/proctitle.ts). No capability is needed (Linux 3.18+ with
  * CONFIG_CHECKPOINT_RESTORE) as long as exe_fd is -1. brk is filled in here
  * with its current value (brk(0)), read just before the call, so that the
- * heap's end stays where malloc has it.
+ * heap's end stays where malloc has it (only the main thread's malloc arena
+ * moves brk; call this at start-up, from the main thread).
  */
 export function prctlSetMmMap(map: Buffer): void {
   const nr = SYS_brk[process.arch];
