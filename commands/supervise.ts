@@ -1,7 +1,6 @@
 // supervise dir: starts dir/run and keeps it running, controlled through
 // dir/supervise/control (svc), its state in dir/supervise/status (svstat).
-import fs from 'node:fs';
-import { Diag, errnoCode, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
+import { Diag, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
 import { byteArgs, rawArgs } from '../lib/raw-argv';
 import { chdirBytes } from '../lib/svc-cwd';
 import { answerHelp } from '../lib/help';
@@ -9,6 +8,8 @@ import { captureLimits } from '../lib/limits';
 import { ignoreForOurselves } from '../lib/pass-on';
 import { showAs } from '../lib/proctitle';
 import { SetupError, Supervisor } from '../lib/supervisor';
+import { initialWant } from '../lib/service';
+import type { Want } from '../lib/status';
 
 captureLimits();
 const args = process.argv.slice(2);
@@ -55,17 +56,16 @@ try {
 } catch (e) {
   diag.fatal(`unable to chdir to ${dir}`, e);
 }
-let wantDown = false;
+let want: Want = 'up';
 try {
-  fs.statSync('down');
-  wantDown = true;
+  want = initialWant('.');
 } catch (e) {
-  if (errnoCode(e) !== 'ENOENT') diag.fatal(`unable to stat ${dir}/down`, e);
+  diag.fatal(`unable to stat ${dir}/down`, e);
 }
 
 const supervisor = new Supervisor({ dir: '.', label: dir, log: (line) => writeStderr(line, 'latin1'), onExit: () => process.exit(0) });
 try {
-  supervisor.open(wantDown ? 'down' : 'up');
+  supervisor.open(want);
 } catch (e) {
   if (!(e instanceof SetupError)) diag.fatal(`unable to supervise ${dir}`, e);
   if (!e.bare) diag.fatal(e.what, e.cause);
