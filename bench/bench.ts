@@ -1,7 +1,7 @@
 // `make bench`: this suite and the C daemontools side by side in one run,
 // interleaved; prints a Markdown table of medians with the ratio ours/C and
 // the budgets of issue 6. Usage: node build/bench.js [--quick] [--only a,b]
-// [--ours DIR] (sections: cli control detect scale throughput; --ours
+// [--ours DIR] (sections: cli control detect scale throughput startup; --ours
 // measures DIR instead of ./bin, e.g. /usr/bin to check the benchmark). Progress goes to stderr,
 // the table to stdout. Every process started is stopped at the end, also on
 // failure and on Ctrl-C.
@@ -14,9 +14,10 @@ import { Ctx, FULL, QUICK } from './context';
 import { controlAndCrash } from './control';
 import { Procs } from './procs';
 import { detection, scale } from './scan';
+import { renderStartup, startup } from './startup';
 import { setOursDir } from './suites';
 import { throughput } from './throughput';
-import { addRow, render } from './table';
+import { addRow, render, rows } from './table';
 import { Aborted, errorText, nowMs, run } from './util';
 
 const SECTIONS: Record<string, (ctx: Ctx) => Promise<void>> = {
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, (ctx: Ctx) => Promise<void>> = {
   detect: detection,
   scale,
   throughput,
+  startup,
 };
 
 function usage(): never {
@@ -106,7 +108,7 @@ async function main(): Promise<number> {
     }
   }
   const mode = quick ? 'make bench QUICK=1' : 'make bench';
-  process.stdout.write(`\`${mode}\`, ${new Date().toISOString().slice(0, 16)}Z, ${((nowMs() - t0) / 1000).toFixed(0)} s\n${machine(loadBefore)}\n\n${render()}`);
+  process.stdout.write(`\`${mode}\`, ${new Date().toISOString().slice(0, 16)}Z, ${((nowMs() - t0) / 1000).toFixed(0)} s\n${machine(loadBefore)}\n\n${[...(rows.length ? [render()] : []), renderStartup()].filter(Boolean).join('\n')}`);
   return 0;
 }
 
