@@ -22,7 +22,8 @@ test('make install-systemd PREFIX=DIR: every program on PATH from DIR/bin, the u
 
   assert.deepEqual(fs.readdirSync(path.join(prefix, 'bin')).sort(), PROGRAMS);
   const unit = fs.readFileSync(path.join(units, 'svscanboot.service'), 'utf8');
-  assert.match(unit, new RegExp(`^ExecStart=${prefix}/bin/svscanboot /service$`, 'm'));
+  assert.match(unit, new RegExp(`^ExecStart=${prefix}/bin/svscanboot \\$SVSCANBOOT_OPTS /service$`, 'm'));
+  assert.match(unit, /^Environment=SVSCANBOOT_OPTS=$/m, 'per-process mode unless --host is chosen');
 
   // run from the installed copy, as a user would: through PATH, from another directory
   const env = { ...process.env, PATH: `${prefix}/bin:/usr/bin:/bin` };
