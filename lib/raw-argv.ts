@@ -11,11 +11,10 @@ import fs from 'node:fs';
 export function splitNul(data: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let start = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] === 0) {
-      out.push(data.subarray(start, i));
-      start = i + 1;
-    }
+  // indexOf, not a loop over the bytes: at start-up a loop runs in the interpreter (0.3-0.8 ms for 1.5 kB)
+  for (let i = data.indexOf(0); i >= 0; i = data.indexOf(0, start)) {
+    out.push(data.subarray(start, i));
+    start = i + 1;
   }
   if (start < data.length) out.push(data.subarray(start));
   return out;

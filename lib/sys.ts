@@ -2,7 +2,6 @@
 // lacks. Each wrapper throws a SysError carrying the errno code name.
 // koffi is loaded on first use, so programs that never need it never pay
 // for it.
-import os from 'node:os';
 import { SysError } from './errors';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -68,6 +67,9 @@ const RLIM_INFINITY = 18446744073709551615n;
 let errnoNames: Map<number, string> | undefined;
 export function errnoName(n: number): string {
   if (!errnoNames) {
+    // node:os only when a name is needed (loading it and the map: 0.7 ms of a chain-loader's start)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const os = require('node:os') as typeof import('node:os');
     errnoNames = new Map();
     for (const [name, value] of Object.entries(os.constants.errno)) {
       if (!errnoNames.has(value)) errnoNames.set(value, name);
