@@ -8,6 +8,7 @@ import path from 'node:path';
 import { answerHelp } from '../lib/help';
 import { captureLimits, spawnWithLimits } from '../lib/limits';
 import { isSupervised } from '../lib/service';
+import { reapOrphans } from '../lib/scan-reaper';
 import * as sys from '../lib/sys';
 import { showAs } from '../lib/proctitle';
 import { rawArgs } from '../lib/raw-argv';
@@ -42,10 +43,24 @@ function ourBinDirs(): string[] {
 const env = { PATH: [...ourBinDirs(), ...STANDARD_PATH].filter((d, i, all) => all.indexOf(d) === i).join(':') };
 const devnull = fs.openSync('/dev/null', 'r+');
 
+/** The children Node waits for itself; every other child is an orphan re-parented here. */
+const ours = new Set<number>();
+
 function start(argv: readonly string[], stdio: [number, number, number]): ChildProcess {
   const child = spawnWithLimits(argv, (a) => spawn(a[0], a.slice(1), { env, stdio }));
   child.on('error', () => undefined);
+  if (child.pid) ours.add(child.pid);
   return child;
+}
+
+// Beyond the C svscanboot: a child subreaper. What svscan leaves running
+// when it is killed (the services a new svscan adopts) is re-parented here,
+// not to init, and reaped here when it exits: no zombie is left behind.
+try {
+  sys.setChildSubreaper();
+  reapOrphans((pid) => ours.has(pid), 5000);
+} catch {
+  // not Linux 3.4+: orphans go to init, as under the C svscanboot
 }
 
 function exited(child: ChildProcess): Promise<number> {

@@ -58,9 +58,14 @@ export class Hosted {
     }
   }
 
-  /** The pid of ./run (0 when down): a child of this process. */
+  /** The pid of ./run (0 when down). */
   get servicePid(): number {
     return this.supervisor.servicePid;
+  }
+
+  /** The pid of ./run when it is a child of this process (0 when down or adopted). */
+  get childPid(): number {
+    return this.supervisor.childPid;
   }
 
   private closeDir(): void {

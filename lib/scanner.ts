@@ -13,6 +13,7 @@ import * as sys from './sys';
 import { watchEntries, EntryWatch } from './scan-watch';
 import { Hosted } from './scan-host';
 import { SetupError } from './supervise-files';
+import { recoverLogPipe } from './supervise-adopt';
 
 export interface ScannerOptions {
   diag: Diag;
@@ -167,7 +168,8 @@ export class Scanner {
     const out: number[] = [];
     for (const s of this.services.values()) {
       for (const side of [s.main, s.log]) {
-        const pid = side instanceof Hosted ? side.servicePid : side?.pid;
+        // an adopted ./run is no child of ours: the reaper takes it when it is re-parented here
+        const pid = side instanceof Hosted ? side.childPid : side?.pid;
         if (pid) out.push(pid);
       }
     }
@@ -250,7 +252,10 @@ export class Scanner {
     const s = new Service(name, key, hasLog);
     if (hasLog) {
       try {
-        s.pipe = sys.pipe2(sys.O_CLOEXEC);
+        // beyond 0.76: the pipe of a service whose processes outlived the
+        // svscan before us (a killed host) is taken back from them, so that
+        // nothing written is lost and later restarts use that same pipe
+        s.pipe = recoverLogPipe(name) ?? sys.pipe2(sys.O_CLOEXEC);
       } catch (e) {
         this.warn(`unable to create pipe for ${name}`, e);
         return;

@@ -158,8 +158,13 @@ export interface ServiceInfo {
   starts: number;
   /** start attempts that failed (./run missing, not executable, ...) */
   failures: number;
-  /** how ./run ended last time: TAI64N label, exit code or signal name */
-  lastExit: { at: string; code: number | null; signal: string | null } | null;
+  /**
+   * how ./run ended last time: TAI64N label, exit code or signal name.
+   * `adopted: true`: that ./run was adopted (started by a supervisor before
+   * this one, see lib/supervise-adopt.ts), so its exit code and signal are
+   * unknown (both null).
+   */
+  lastExit: { at: string; code: number | null; signal: string | null; adopted?: true } | null;
 }
 
 /** Replaces supervise/info; failures are not reported (nothing depends on it). */

@@ -15,6 +15,7 @@ import { keepIgnored, Std, withInherited } from './pass-on';
 import { spawnWithLimits } from './limits';
 import { Want } from './status';
 import { format, now, Tai64n } from './tai64';
+import { Adopted, adoptRunning, clearRecord, writeRecord } from './supervise-adopt';
 import {
   closeFds, openLockAndControl, openOk, ServiceInfo, SuperviseFds, writeInfoFile, writeStatusFile,
 } from './supervise-files';
@@ -66,6 +67,8 @@ export class Supervisor {
   private exitRequested = false;
   private finished = false;
   private child: ChildProcess | undefined;
+  /** A ./run left running by a supervisor before us, watched until it exits (lib/supervise-adopt.ts). */
+  private adopted: Adopted | undefined;
   private pid = 0;
   /** The child is standIn(), not ./run: its exit is not the service's. */
   private standingIn = false;
@@ -99,6 +102,7 @@ export class Supervisor {
     const { lock, controlRead, controlWrite } = openLockAndControl(this.dir, this.label);
     this.fds = { lock, controlRead, controlWrite };
     this.when = now();
+    this.takeOver();
     this.announce();
     try {
       this.fds.ok = openOk(this.dir, this.label);
@@ -108,7 +112,7 @@ export class Supervisor {
     }
     this.listen(controlRead);
     writeInfoFile(this.dir, this.info);
-    if (this.want === 'up') this.requestStart();
+    if (this.want === 'up' && !this.adopted) this.requestStart();
     // the C supervise writes the status once more as its command loop
     // begins, and once more as it exits (finish): the same record, but a
     // status that cannot be written is warned about each time
@@ -122,6 +126,8 @@ export class Supervisor {
     if (this.exitTimer) clearTimeout(this.exitTimer);
     this.exitTimer = undefined;
     this.stopPolling?.();
+    this.adopted?.cancel();
+    this.adopted = undefined;
     if (this.control) {
       this.control.destroy(); // closes controlRead
       this.fds.controlRead = undefined;
@@ -134,6 +140,34 @@ export class Supervisor {
   /** The pid of ./run, 0 when down. */
   get servicePid(): number {
     return this.pid;
+  }
+
+  /** The pid of ./run when it is our child (not adopted, see takeOver), else 0. */
+  get childPid(): number {
+    return this.child ? this.pid : 0;
+  }
+
+  /**
+   * Beyond 0.76: the ./run a supervisor before us left running (killed
+   * while it ran) is the service: up since it started, with the wish and
+   * pause the status gave it, watched until it exits; no second copy.
+   */
+  private takeOver(): void {
+    const adopted = adoptRunning(this.dir, () => this.adoptedExited(adopted!));
+    if (!adopted) return;
+    this.adopted = adopted;
+    this.pid = adopted.pid;
+    this.when = adopted.when;
+    this.paused = adopted.status ? adopted.status.paused : adopted.stopped;
+    if (adopted.status) this.want = adopted.status.want;
+    // the one-second rule counts from its start
+    this.lastStart = performance.now() - adopted.ageMs;
+  }
+
+  private adoptedExited(adopted: Adopted): void {
+    if (this.adopted !== adopted) return;
+    this.adopted = undefined;
+    this.afterSecond(() => this.down(null, null, true));
   }
 
   private listen(fd: number): void {
@@ -215,7 +249,7 @@ export class Supervisor {
 
   private signal(sig: NodeJS.Signals): void {
     // an exit still to be reported (exited()): nothing left to signal
-    if (!this.child) return;
+    if (!this.child && !this.adopted) return;
     try {
       process.kill(this.pid, os.constants.signals[sig]);
     } catch {
@@ -288,6 +322,7 @@ export class Supervisor {
       return;
     }
     this.adopt(child as ChildProcess & { pid: number });
+    writeRecord(this.dir, child.pid);
     // the second counts from the moment ./run exists, as in C (fork, then sleep)
     this.lastStart = performance.now();
     this.info.starts++;
@@ -342,24 +377,31 @@ export class Supervisor {
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
+    this.afterSecond(() => this.down(code, signal));
+  }
+
+  /** Runs then once a second has passed since the last start (now if it has). */
+  private afterSecond(then: () => void): void {
     const wait = this.untilSecondPassed();
     if (wait > 0 && !this.finished) {
       this.exitTimer = setTimeout(() => {
         this.exitTimer = undefined;
-        this.down(code, signal);
+        then();
       }, wait);
       return;
     }
-    this.down(code, signal);
+    then();
   }
 
-  private down(code: number | null, signal: NodeJS.Signals | null): void {
+  /** ./run has exited: code and signal unknown when it was adopted. */
+  private down(code: number | null, signal: NodeJS.Signals | null, adopted = false): void {
     this.pid = 0;
     this.when = now();
     if (this.finished) return;
     this.announce();
     if (!this.standingIn) {
-      this.info.lastExit = { at: format(this.when), code, signal };
+      clearRecord(this.dir);
+      this.info.lastExit = adopted ? { at: format(this.when), code, signal, adopted: true } : { at: format(this.when), code, signal };
       writeInfoFile(this.dir, this.info);
     }
     if (this.exitRequested) {

@@ -425,3 +425,59 @@ export function prctlSetMmMap(map: Buffer): void {
   map.writeUInt32LE(Math.floor(brk / 0x100000000), PRCTL_MM_MAP_BRK + 4);
   check(prctlFn(PR_SET_MM, PR_SET_MM_MAP, map, PRCTL_MM_MAP_SIZE, 0), 'prctl');
 }
+
+const SYS_pidfd_open = 434; // the same number on every architecture (Linux 5.3+)
+
+/** pidfd_open(2): a descriptor that becomes readable when pid exits (not only for our children). Close-on-exec. */
+export function pidfdOpen(pid: number): number {
+  return check(Number(load().syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0)), 'pidfd_open');
+}
+
+export const POLLIN = 1;
+let pollFn: KoffiFn | undefined;
+
+function pollFunc(): KoffiFn {
+  pollFn ??= load().koffi.load('libc.so.6').func('int poll(void *fds, unsigned long nfds, int timeout)');
+  return pollFn;
+}
+
+/**
+ * poll(2) on fds (a buffer of struct pollfd: int fd, short events, short
+ * revents, 8 bytes each; revents are written back into it).
+ */
+export function poll(fds: Buffer, timeoutMs: number): number {
+  return check(pollFunc()(fds, fds.length / 8, timeoutMs), 'poll');
+}
+
+/**
+ * poll(2) in a libuv pool thread (koffi's async call): the event loop stays
+ * free; done(result or -1, errno) runs on the loop once it returns. Keep
+ * fds referenced until then.
+ */
+export function pollAsync(fds: Buffer, timeoutMs: number, done: (result: number, errno: number) => void): void {
+  const c = load();
+  (pollFunc() as unknown as { async: (...a: unknown[]) => void }).async(fds, fds.length / 8, timeoutMs, (err: unknown, res: number) => {
+    done(err ? -1 : res, err || res < 0 ? c.koffi.errno() : 0);
+  });
+}
+
+const PR_SET_CHILD_SUBREAPER = 36;
+
+/** prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to this process (which must reap them). */
+export function setChildSubreaper(): void {
+  const c = load();
+  prctlFn ??= c.koffi.load('libc.so.6').func('int prctl(int option, unsigned long arg2, void *arg3, unsigned long arg4, unsigned long arg5)');
+  check(prctlFn(PR_SET_CHILD_SUBREAPER, 1, null, 0, 0), 'prctl');
+}
+
+const SC_CLK_TCK = 2;
+let clkTck: number | undefined;
+
+/** sysconf(_SC_CLK_TCK): the unit of the times in /proc/PID/stat. */
+export function clockTicks(): number {
+  if (clkTck === undefined) {
+    const n = Number(load().koffi.load('libc.so.6').func('long sysconf(int name)')(SC_CLK_TCK));
+    clkTck = n > 0 ? n : 100;
+  }
+  return clkTck;
+}

@@ -104,9 +104,9 @@ export function readLog(dir: string, name = 'sig.log'): string[] {
   }
 }
 
-/** The entries of a supervise/ directory (info and NAME.new aside): name, file type and mode in octal, one a line. */
+/** The entries of a supervise/ directory (our info and running, and NAME.new, aside): name, file type and mode in octal, one a line. */
 export function superviseListing(dir: string): string {
-  return fs.readdirSync(dir).filter((f) => f !== 'info' && !f.endsWith('.new')).sort().map((f) => {
+  return fs.readdirSync(dir).filter((f) => f !== 'info' && f !== 'running' && !f.endsWith('.new')).sort().map((f) => {
     const st = fs.lstatSync(path.join(dir, f));
     return `${f} ${(st.mode & 0o170000).toString(8)} ${(st.mode & 0o7777).toString(8)}`;
   }).join('\n');
