@@ -321,8 +321,9 @@ export class Supervisor {
       child.once('error', (e) => this.startFailed(e));
       return;
     }
-    this.adopt(child as ChildProcess & { pid: number });
+    // the record first: a status that names the pid implies its record
     writeRecord(this.dir, child.pid);
+    this.adopt(child as ChildProcess & { pid: number });
     // the second counts from the moment ./run exists, as in C (fork, then sleep)
     this.lastStart = performance.now();
     this.info.starts++;

@@ -1,0 +1,269 @@
+// Adoption (beyond daemontools 0.76): a supervisor that follows one killed
+// with SIGKILL while ./run ran takes that ./run over instead of starting a
+// second copy: supervise, and svscan --host with its log pipes.
+//
+// The first supervisor runs under a subreaper of ours (this file, run with
+// DTN_SUBREAPER set: it starts the command given and reaps every orphan),
+// so that the ./run processes it leaves behind have a parent that reaps
+// them, as under svscanboot, and the test can check that no zombie is left.
+import { spawn } from 'node:child_process';
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
+import {
+  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, waitUp, zombieChildren,
+} from './svscan-util';
+import { startSupervise, status } from './supervise-util';
+import { setChildSubreaper } from '../lib/sys';
+import { reapOrphans } from '../lib/scan-reaper';
+
+const harness = process.env.DTN_SUBREAPER;
+if (harness) {
+  // the subreaper: runs the command, reaps every orphan, lives until killed
+  setChildSubreaper();
+  const argv = JSON.parse(harness) as string[];
+  const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
+  reapOrphans((pid) => pid === child.pid, 100);
+  setInterval(() => undefined, 1 << 30);
+} else {
+  tests();
+}
+
+function tests(): void {
+  const procs = new Procs();
+  const roots: string[] = [];
+  after(async () => {
+    await procs.cleanup();
+    killUnder(roots);
+  });
+
+  function root(): string {
+    const r = procs.tmpdir('dtn-adopt-');
+    roots.push(r);
+    return r;
+  }
+
+  /** Starts argv under a subreaper (its own process group, killed at cleanup); returns the subreaper's pid. */
+  function underSubreaper(argv: string[], env: NodeJS.ProcessEnv = {}): number {
+    const child = procs.start(process.execPath, [__filename], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ...env, DTN_SUBREAPER: JSON.stringify(argv) },
+    });
+    assert.ok(child.pid);
+    return child.pid;
+  }
+
+  function info(dir: string): { supervise: number; lastExit: Record<string, unknown> | null } | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'latin1'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The processes working in dir whose parent does not (a ./run, not its children), supervise aside. */
+  function runsIn(dir: string): number[] {
+    const real = fs.realpathSync(dir);
+    const ps = allProcs();
+    const byPid = new Map(ps.map((p) => [p.pid, p]));
+    const ours = (p: ProcInfo | undefined): boolean => p !== undefined && p.cwd === real && !isSuperviseArgv(p.argv);
+    return ps.filter((p) => ours(p) && !ours(byPid.get(p.ppid))).map((p) => p.pid);
+  }
+
+  function ppidOf(pid: number): number {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  }
+
+  /** Waits for dir's status to name a live ./run other than old; returns its pid. */
+  function waitNew(dir: string, old: number, timeoutMs = 10000): Promise<number> {
+    return waitFor(() => {
+      const p = statusPid(dir);
+      return p !== old && p !== 0 && alive(p) ? p : 0;
+    }, `${dir}: a new ./run`, timeoutMs);
+  }
+
+  function killHard(pid: number): Promise<unknown> {
+    process.kill(pid, 'SIGKILL');
+    return waitFor(() => !alive(pid), `pid ${pid} to die`);
+  }
+
+  test('supervise killed while ./run runs: the next supervise adopts it (status, svstat, svc -t, svc -d), no second copy, no zombie', async () => {
+    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    const reaper = underSubreaper([bin('supervise'), dir]);
+    const pid = await waitUp(dir);
+    procs.adopt(pid);
+    const first = info(dir)!.supervise;
+    assert.ok(fs.existsSync(path.join(dir, 'supervise', 'running')), 'the record is written');
+    const started = status(dir)!.when;
+    // old enough for svstat to show seconds of uptime
+    await waitFor(() => Date.now() / 1000 - started.sec >= 2, 'two seconds of uptime');
+    await killHard(first);
+    assert.ok(alive(pid), './run outlives its supervise');
+    // (the last of supervise's threads to exit hands it over)
+    await waitFor(() => ppidOf(pid) === reaper, './run re-parented to the subreaper');
+
+    const second = startSupervise(procs, dir);
+    await waitFor(() => info(dir)?.supervise === second.child.pid, 'the new supervise to take over');
+    const st = status(dir)!;
+    assert.equal(st.pid, pid, 'the same ./run in the status');
+    assert.ok(Math.abs(st.when.sec + st.when.nano / 1e9 - (started.sec + started.nano / 1e9)) < 1, 'its start time as the status time');
+    assert.deepEqual(runsIn(dir), [pid], 'no second ./run');
+    for (const svstat of [bin('svstat'), cbin('svstat')]) {
+      const out = (await run(svstat, [dir])).stdout;
+      const m = /^.*: up \(pid (\d+)\) (\d+) seconds\n$/.exec(out);
+      assert.ok(m, `${svstat}: ${out}`);
+      assert.equal(Number(m[1]), pid);
+      assert.ok(Number(m[2]) >= 2, `${svstat} shows the original uptime: ${out}`);
+    }
+
+    execFileSync(bin('svc'), ['-t', dir]);
+    const next = await waitNew(dir, pid);
+    procs.adopt(next);
+    assert.notEqual(next, pid);
+    assert.ok(!alive(pid), 'the adopted one is gone');
+    assert.deepEqual(runsIn(dir), [next], 'one ./run only');
+    assert.equal(ppidOf(next), second.child.pid, 'a child of the new supervise');
+    assert.deepEqual(info(dir)!.lastExit && { ...info(dir)!.lastExit, at: undefined }, { at: undefined, code: null, signal: null, adopted: true },
+      'info says the exit code of the adopted ./run is unknown');
+    await waitFor(() => zombieChildren(reaper).length === 0, 'the subreaper to reap the adopted ./run');
+    assert.ok(fs.existsSync(path.join(dir, 'supervise', 'running')), 'a record for the new ./run');
+
+    execFileSync(bin('svc'), ['-d', dir]);
+    await waitFor(() => status(dir)?.pid === 0, 'down');
+    assert.deepEqual(runsIn(dir), []);
+    assert.ok(!fs.existsSync(path.join(dir, 'supervise', 'running')), 'no record once ./run exited');
+  });
+
+  test('supervise killed again: an adopted ./run is adopted once more; svc -d brings it down, its exit seen through the pidfd', async () => {
+    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    underSubreaper([bin('supervise'), dir]);
+    const pid = await waitUp(dir);
+    procs.adopt(pid);
+    let sup = info(dir)!.supervise;
+    for (let i = 0; i < 2; i++) {
+      await killHard(sup);
+      const next = startSupervise(procs, dir);
+      await waitFor(() => info(dir)?.supervise === next.child.pid, 'the new supervise to take over');
+      assert.equal(statusPid(dir), pid);
+      sup = next.child.pid!;
+    }
+    execFileSync(bin('svc'), ['-d', dir]);
+    await waitFor(() => status(dir)?.pid === 0, 'down');
+    assert.ok(!alive(pid));
+    assert.equal(info(dir)!.lastExit?.adopted, true);
+    assert.equal(status(dir)!.want, 'down');
+    assert.deepEqual(runsIn(dir), []);
+  });
+
+  test('a record that names another process (same pid, other start time) or a dead one: ./run is started as usual', async () => {
+    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+    // this test process: alive, but not with that start time
+    fs.writeFileSync(path.join(dir, 'supervise', 'running'), `${process.pid} 1 ${boot}\n`);
+    const sup = startSupervise(procs, dir);
+    const pid = await waitUp(dir);
+    procs.adopt(pid);
+    assert.notEqual(pid, process.pid);
+    assert.equal(ppidOf(pid), sup.child.pid, 'a child of supervise');
+    assert.deepEqual(runsIn(dir), [pid]);
+    assert.equal(sup.stderr(), '');
+  });
+
+  // a counter that goes on from its last number after a restart, and stops
+  // at TERM only between two lines: its log must hold 1, 2, 3, ... exactly
+  const COUNTER = '#!/bin/sh\ni=$(cat count 2>/dev/null || echo 0)\nstop=\ntrap \'stop=1\' TERM\n' +
+    'while [ -z "$stop" ]; do i=$((i+1)); echo "line $i"; echo $i > count; sleep 0.02; done\n';
+
+  /** Every number logged in dir/log/main, old files first, in order. */
+  function logged(svc: string): number[] {
+    const main = path.join(svc, 'log', 'main');
+    const files = fs.readdirSync(main).filter((f) => f.startsWith('@')).sort();
+    files.push('current');
+    const out: number[] = [];
+    for (const f of files) {
+      for (const line of fs.readFileSync(path.join(main, f), 'latin1').split('\n')) {
+        const m = / line (\d+)$/.exec(line);
+        if (m) out.push(Number(m[1]));
+      }
+    }
+    return out;
+  }
+
+  function countOf(svc: string): number {
+    try {
+      return Number(fs.readFileSync(path.join(svc, 'count'), 'latin1')) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  test('svscan --host killed: a new host adopts every ./run (20 services, logs), takes the log pipes back; nothing lost, nothing doubled', async (t) => {
+    const r = root();
+    const scan = path.join(r, 'service');
+    const logs = path.join(r, 'logs');
+    fs.mkdirSync(scan);
+    fs.mkdirSync(logs);
+    const N = 20;
+    const withLog = new Set([0, 3, 7, 11, 15, 19]);
+    const dirs: string[] = [];
+    for (let i = 0; i < N; i++) {
+      dirs.push(makeService(path.join(scan, `s${i}`), withLog.has(i) ? COUNTER : '#!/bin/sh\nexec sleep 1000\n',
+        withLog.has(i) ? '#!/bin/sh\nexec multilog t ./main\n' : undefined));
+    }
+    const logged_ = dirs.filter((_, i) => withLog.has(i));
+    const all = [...dirs, ...logged_.map((d) => path.join(d, 'log'))];
+    const reaper = underSubreaper([bin('svscan'), '--host', scan], { PATH: pathFor('ours') });
+    const pids = new Map<string, number>();
+    for (const d of all) pids.set(d, await waitUp(d, d, 20000));
+    for (const d of logged_) await waitFor(() => logged(d).length >= 5, `lines logged for ${d}`);
+    const host1 = info(dirs[0])!.supervise;
+    const pipeOf = new Map(logged_.map((d) => [d, pipeFds(pids.get(path.join(d, 'log'))!).get(0)]));
+
+    await killHard(host1);
+    const t0 = performance.now();
+    const tree = startSvscan(procs, scan, logs, { args: ['--host', scan] });
+    await waitFor(() => all.every((d) => info(d)?.supervise === tree.pid), 'the new host to take every service over', 20000);
+    const takeover = performance.now() - t0;
+    for (const d of all) assert.equal(statusPid(d), pids.get(d), `${d}: the same ./run`);
+    for (const d of dirs) assert.deepEqual(runsIn(d), [pids.get(d)], `${d}: no second ./run`);
+    const held = new Set(pipeFds(tree.pid).values());
+    for (const d of logged_) assert.ok(held.has(pipeOf.get(d)!), `${d}: the new host holds the very pipe`);
+    // the first host's output aside, the new one has nothing to say (no lock failure, no multilog failure)
+    assert.equal(tree.output(), '');
+
+    // restarts of either side use that same pipe
+    const before = new Map(logged_.map((d) => [d, countOf(d)]));
+    execFileSync(bin('svc'), ['-t', ...dirs]);
+    for (const d of dirs) pids.set(d, await waitNew(d, pids.get(d)!));
+    execFileSync(bin('svc'), ['-t', ...logged_.map((d) => path.join(d, 'log'))]);
+    for (const d of logged_) {
+      const log = path.join(d, 'log');
+      const p = await waitNew(log, pids.get(log)!);
+      // (read once the exec from sh to multilog is over: /proc/PID/fd is not readable meanwhile)
+      const fd0 = await waitFor(() => pipeFds(p).get(0), `${log}: stdin of the new log`);
+      assert.equal(fd0, pipeOf.get(d), `${log}: the new log reads the same pipe`);
+    }
+    for (const d of dirs) assert.equal(runsIn(d).length, 1, `${d}: one ./run`);
+    for (const d of logged_) await waitFor(() => countOf(d) >= before.get(d)! + 20, `${d}: lines after the restarts`);
+    // the old ./run processes were re-parented to the subreaper and reaped
+    await waitFor(() => zombieChildren(reaper).length === 0, 'no zombie left');
+
+    process.kill(tree.pid, 'SIGTERM');
+    await waitFor(() => tree.child.exitCode !== null, 'the host to stop the tree', 30000);
+    for (const d of logged_) {
+      const got = logged(d);
+      const last = countOf(d);
+      assert.ok(last > 0);
+      const gap = got.findIndex((n, i) => n !== i + 1);
+      assert.equal(gap, -1, `${d}: lines in order, none lost, none doubled (first wrong at ${gap}: ${got.slice(Math.max(0, gap - 2), gap + 3).join(',')})`);
+      assert.equal(got.length, last, `${d}: every line written is logged`);
+    }
+    t.diagnostic(`a new host took over ${all.length} adopted services in ${takeover.toFixed(0)} ms (its own start included)`);
+  });
+}
