@@ -26,11 +26,15 @@ const names: Record<string, number> = {
   'Max realtime timeout': sys.RLIMIT.RTTIME,
 };
 
-/** Parses the text of /proc/PID/limits (lines joined by `;` or newlines): resource → soft limit. */
+/**
+ * Parses the text of /proc/PID/limits (lines joined by `;` or newlines, their
+ * words separated by runs of spaces or, as the launcher records them, by one
+ * space): resource → soft limit.
+ */
 export function parseProcLimits(text: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const line of text.split(/[;\n]/)) {
-    const m = /^(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+    const m = /^(Max [a-z ]+?)\s+(unlimited|[0-9]+)\s+(unlimited|[0-9]+)(?:\s|$)/.exec(line);
     if (!m || !(m[1] in names)) continue;
     const soft = m[2] === 'unlimited' ? Infinity : Number(m[2]);
     if (!Number.isNaN(soft)) out.set(names[m[1]], soft);

@@ -5,17 +5,17 @@
 # Programs that start or exec anything (their bundle reads
 # DAEMONTOOLS_NODE_LIMITS) get the soft limits they were given recorded here,
 # exactly, from /proc, to restore them for their children; the others skip
-# every /proc read. `sh` reads a file a byte at a time (a system call each,
-# 1-2 us here), so only the lines needed are read: the limits up to "Max
-# address space" (Node raises only the open files, this script the data size
-# and the address space; the others stay as they were given).
+# every /proc read. `sh` reads a file a byte at a time with `read` (a
+# system call each, 1-2 us here), so /proc/$$/limits is run by `.` instead,
+# which reads it whole: each of its lines is a call of the function Max (or
+# Limit, the header line) with the line's words. The file is the kernel's:
+# words of letters and digits only, nothing the shell would expand.
 #@limits
 DAEMONTOOLS_NODE_LIMITS=
-{ daemontools_node_n=0; while [ $daemontools_node_n -lt 11 ] && IFS= read -r daemontools_node_l; do
-  DAEMONTOOLS_NODE_LIMITS="$DAEMONTOOLS_NODE_LIMITS$daemontools_node_l;"
-  daemontools_node_n=$((daemontools_node_n + 1))
-done </proc/$$/limits; } 2>/dev/null
-unset daemontools_node_n
+Limit() { :; }
+Max() { DAEMONTOOLS_NODE_LIMITS="${DAEMONTOOLS_NODE_LIMITS}Max $*;"; }
+[ -r /proc/$$/limits ] && . /proc/$$/limits 2>/dev/null
+unset -f Limit Max
 #@end
 #@sigign
 # Signals ignored by whoever started us (nohup): Node resets them at start,

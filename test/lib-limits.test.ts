@@ -27,6 +27,21 @@ test('parseProcLimits: limits set by a shell, lines joined by ";" as the launche
   assert.equal(parsed.size, 16);
 });
 
+test('parseProcLimits: limits recorded as the launcher does, /proc/PID/limits run by `.` (one space between words)', () => {
+  const r = spawnSync('/bin/sh', ['-c', 'ulimit -S -n 123; ulimit -S -c 0; ulimit -S -s 4096; ulimit -S -t 77; ulimit -S -v unlimited; ' +
+    'r=; Limit() { :; }; Max() { r="${r}Max $*;"; }; . /proc/$$/limits; printf %s "$r"'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Max cpu time [0-9a-z]+ [0-9a-z]+ seconds;/);
+  const parsed = parseProcLimits(r.stdout);
+  assert.equal(parsed.get(RLIMIT.NOFILE), 123);
+  assert.equal(parsed.get(RLIMIT.CORE), 0);
+  assert.equal(parsed.get(RLIMIT.STACK), 4096 * 1024);
+  assert.equal(parsed.get(RLIMIT.CPU), 77);
+  assert.equal(parsed.get(RLIMIT.AS), Infinity);
+  assert.equal(parsed.get(RLIMIT.NICE), 0);
+  assert.equal(parsed.size, 16);
+});
+
 test('parseProcLimits: the header, units-less lines and junk are ignored', () => {
   const text = 'Limit                     Soft Limit           Hard Limit           Units     \n' +
     'Max nice priority         0                    0                    \n' +
