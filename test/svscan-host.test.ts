@@ -160,10 +160,11 @@ test('svscan --host: a directory another supervise holds is left to it, with one
   await stopTree(tree);
 });
 
-test('svscan --host: a service with an unwritable status or in a crash loop does not disturb the others', async () => {
+test('svscan --host: a service with an unwritable status, in a crash loop or flooding its log does not disturb the others', async () => {
   const { scan, logs } = root();
   const bad = makeService(path.join(scan, 'bad'), SLEEPER);
   const crash = makeService(path.join(scan, 'crash'), '#!/bin/sh\nexit 1\n');
+  const flood = makeService(path.join(scan, 'flood'), '#!/bin/sh\nexec yes flooding\n', '#!/bin/sh\nexec cat > /dev/null\n');
   const good = makeService(path.join(scan, 'good'), SLEEPER);
   // status.new a directory: every status write of `bad` fails
   fs.mkdirSync(path.join(bad, 'supervise', 'status.new'), { recursive: true, mode: 0o700 });
@@ -171,6 +172,7 @@ test('svscan --host: a service with an unwritable status or in a crash loop does
   const pg = await waitUp(good);
   await waitFor(() => /unable to open bad\/supervise\/status.new: is a directory/.test(tree.output()), 'the warning about bad');
   await waitFor(() => /"starts":[2-9]/.test(fs.readFileSync(path.join(crash, 'supervise', 'info'), 'latin1')), 'the crash loop');
+  await waitUp(flood);
   for (let i = 0; i < 5; i++) {
     execFileSync(bin('svc'), ['-d', good]);
     await waitDown(good);
@@ -184,6 +186,8 @@ test('svscan --host: a service with an unwritable status or in a crash loop does
   execFileSync(bin('svc'), ['-d', bad]);
   await waitFor(() => !alive(badPid), 'bad to stop on svc -d');
   assert.ok(alive(tree.pid), 'the host runs on');
+  execFileSync(bin('svc'), ['-d', flood]);
+  await waitDown(flood);
   await stopTree(tree);
 });
 
