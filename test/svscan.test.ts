@@ -178,11 +178,12 @@ test('svscan: a killed supervise is started again; a new svscan starts nothing t
   const oldRunA = await waitUp(a);
   const supA = supervisesIn(a)[0].pid;
   process.kill(supA, 'SIGKILL');
-  await waitFor(() => supervisesIn(a).some((p) => p.pid !== supA && p.ppid === first.pid), 'a new supervise for a', 8000);
-  const runA = await waitFor(() => {
-    const p = statusPid(a);
-    return p !== oldRunA && alive(p) ? p : 0;
-  }, 'a started by its new supervise');
+  const newSupA = await waitFor(() => supervisesIn(a).find((p) => p.pid !== supA && p.ppid === first.pid)?.pid, 'a new supervise for a', 8000);
+  // beyond the C supervise, which would start a second ./run: the new one adopts the ./run still running
+  await waitFor(() => JSON.parse(fs.readFileSync(path.join(a, 'supervise', 'info'), 'latin1')).supervise === newSupA, 'the new supervise of a to take over');
+  const runA = statusPid(a);
+  assert.equal(runA, oldRunA, 'a adopted, not started twice');
+  assert.ok(alive(runA));
   const runB = await waitUp(b);
   const runBLog = await waitUp(path.join(b, 'log'));
 
