@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, waitUp, zombieChildren,
+  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, waitUp, zombieChildren,
 } from './svscan-util';
 import { startSupervise, status } from './supervise-util';
 import { setChildSubreaper } from '../lib/sys';
@@ -265,5 +265,43 @@ function tests(): void {
       assert.equal(got.length, last, `${d}: every line written is logged`);
     }
     t.diagnostic(`a new host took over ${all.length} adopted services in ${takeover.toFixed(0)} ms (its own start included)`);
+  });
+
+  test('svscan (a supervise per service) killed: the new one takes the log pipe back; a supervise it starts later adopts ./run and writes into that pipe', async () => {
+    const r = root();
+    const scan = path.join(r, 'service');
+    const logs = path.join(r, 'logs');
+    fs.mkdirSync(scan);
+    fs.mkdirSync(logs);
+    const m = makeService(path.join(scan, 'm'), COUNTER, '#!/bin/sh\nexec multilog t ./main\n');
+    const log = path.join(m, 'log');
+    underSubreaper([bin('svscan'), scan], { PATH: pathFor('ours') });
+    const run1 = await waitUp(m);
+    const logRun = await waitUp(log);
+    await waitFor(() => logged(m).length >= 5, 'lines logged');
+    const pipe = pipeFds(logRun).get(0)!;
+    const sup1 = supervisesIn(m)[0];
+    await killHard(sup1.ppid); // the first svscan
+
+    const tree = startSvscan(procs, scan, logs);
+    await waitFor(() => new Set(pipeFds(tree.pid).values()).has(pipe), 'the new svscan to hold the very pipe');
+    await killHard(sup1.pid);
+    // started again at the next periodic scan (5 seconds)
+    const sup2 = await waitFor(() => supervisesIn(m).find((p) => p.ppid === tree.pid)?.pid, 'a new supervise for m', 15000);
+    await waitFor(() => info(m)?.supervise === sup2, 'the new supervise to take over');
+    assert.equal(statusPid(m), run1, 'm adopted');
+    assert.deepEqual(runsIn(m), [run1]);
+    const before = countOf(m);
+    execFileSync(bin('svc'), ['-t', m]);
+    const run2 = await waitNew(m, run1);
+    assert.equal(await waitFor(() => pipeFds(run2).get(1), 'stdout of the new ./run'), pipe, 'the new ./run writes into the same pipe');
+    await waitFor(() => countOf(m) >= before + 20, 'lines after the restart');
+    process.kill(tree.pid, 'SIGTERM');
+    await waitFor(() => tree.child.exitCode !== null, 'svscan to stop the tree', 30000);
+    await waitFor(() => !alive(logRun), 'the log to drain and stop', 10000);
+    const got = logged(m);
+    const gap = got.findIndex((n, i) => n !== i + 1);
+    assert.equal(gap, -1, `lines in order, none lost, none doubled (first wrong at ${gap})`);
+    assert.equal(got.length, countOf(m), 'every line written is logged');
   });
 }
