@@ -16,7 +16,7 @@ import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
   ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, waitUp, zombieChildren,
 } from './svscan-util';
-import { startSupervise, status } from './supervise-util';
+import { exitOf, startSupervise, status } from './supervise-util';
 import { setChildSubreaper } from '../lib/sys';
 import { reapOrphans } from '../lib/scan-reaper';
 
@@ -139,21 +139,31 @@ function tests(): void {
     assert.ok(!fs.existsSync(path.join(dir, 'supervise', 'running')), 'no record once ./run exited');
   });
 
-  test('supervise killed again: an adopted ./run is adopted once more; svc -d brings it down, its exit seen through the pidfd', async () => {
+  test('supervise killed again: an adopted ./run is adopted once more, paused as it was; svc -dx brings it down, its exit seen through the pidfd', async () => {
     const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
     underSubreaper([bin('supervise'), dir]);
     const pid = await waitUp(dir);
     procs.adopt(pid);
     let sup = info(dir)!.supervise;
+    let last: ReturnType<typeof startSupervise> | undefined;
     for (let i = 0; i < 2; i++) {
+      if (i === 1) {
+        execFileSync(bin('svc'), ['-p', dir]);
+        await waitFor(() => status(dir)?.paused && /^T/.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]), 'paused');
+      }
       await killHard(sup);
-      const next = startSupervise(procs, dir);
-      await waitFor(() => info(dir)?.supervise === next.child.pid, 'the new supervise to take over');
+      last = startSupervise(procs, dir);
+      await waitFor(() => info(dir)?.supervise === last!.child.pid, 'the new supervise to take over');
       assert.equal(statusPid(dir), pid);
-      sup = next.child.pid!;
+      sup = last.child.pid!;
     }
-    execFileSync(bin('svc'), ['-d', dir]);
-    await waitFor(() => status(dir)?.pid === 0, 'down');
+    assert.equal(status(dir)!.paused, true, 'still paused');
+    assert.match((await run(cbin('svstat'), [dir])).stdout, /: up \(pid \d+\) \d+ seconds, paused\n$/);
+    execFileSync(bin('svc'), ['-c', dir]);
+    await waitFor(() => !status(dir)?.paused && /^S/.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]), 'continued');
+    execFileSync(bin('svc'), ['-dx', dir]);
+    assert.deepEqual(await exitOf(last!.child), { code: 0, signal: null }, 'supervise exits once the adopted ./run is down');
+    assert.equal(status(dir)!.pid, 0);
     assert.ok(!alive(pid));
     assert.equal(info(dir)!.lastExit?.adopted, true);
     assert.equal(status(dir)!.want, 'down');
