@@ -314,4 +314,26 @@ function tests(): void {
     assert.equal(gap, -1, `lines in order, none lost, none doubled (first wrong at ${gap})`);
     assert.equal(got.length, countOf(m), 'every line written is logged');
   });
+
+  test('svscanboot is a child subreaper: what a killed svscan --host leaves running is re-parented to it, adopted by a new host, and reaped', async () => {
+    const r = root();
+    const scan = path.join(r, 'service');
+    const logs = path.join(r, 'logs');
+    fs.mkdirSync(scan);
+    fs.mkdirSync(logs);
+    const a = makeService(path.join(scan, 'a'), '#!/bin/sh\nexec sleep 1000\n');
+    const boot = procs.start(bin('svscanboot'), ['--host', scan], { detached: true });
+    const run1 = await waitUp(a);
+    const host1 = info(a)!.supervise;
+    assert.equal(ppidOf(host1), boot.pid, 'svscan is a child of svscanboot');
+    await killHard(host1);
+    await waitFor(() => ppidOf(run1) === boot.pid, './run re-parented to svscanboot');
+    const tree = startSvscan(procs, scan, logs, { args: ['--host', scan] });
+    await waitFor(() => info(a)?.supervise === tree.pid, 'the new host to take over');
+    assert.equal(statusPid(a), run1);
+    execFileSync(bin('svc'), ['-t', a]);
+    await waitNew(a, run1);
+    await waitFor(() => !fs.existsSync(`/proc/${run1}`), 'svscanboot to reap the old ./run');
+    assert.deepEqual(zombieChildren(boot.pid!), []);
+  });
 }
