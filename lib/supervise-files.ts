@@ -165,6 +165,8 @@ export interface ServiceInfo {
    * unknown (both null).
    */
   lastExit: { at: string; code: number | null; signal: string | null; adopted?: true } | null;
+  /** while it runs: the pid of the ./run adopted from a supervisor before this one (not its child) */
+  adopted?: number;
 }
 
 /** Replaces supervise/info; failures are not reported (nothing depends on it). */

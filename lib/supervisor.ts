@@ -156,6 +156,7 @@ export class Supervisor {
     const adopted = adoptRunning(this.dir, () => this.adoptedExited(adopted!));
     if (!adopted) return;
     this.adopted = adopted;
+    this.info.adopted = adopted.pid;
     this.pid = adopted.pid;
     this.when = adopted.when;
     this.paused = adopted.status ? adopted.status.paused : adopted.stopped;
@@ -167,6 +168,7 @@ export class Supervisor {
   private adoptedExited(adopted: Adopted): void {
     if (this.adopted !== adopted) return;
     this.adopted = undefined;
+    delete this.info.adopted;
     this.afterSecond(() => this.down(null, null, true));
   }
 

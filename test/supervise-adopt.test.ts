@@ -113,6 +113,7 @@ function tests(): void {
     assert.equal(st.pid, pid, 'the same ./run in the status');
     assert.ok(Math.abs(st.when.sec + st.when.nano / 1e9 - (started.sec + started.nano / 1e9)) < 1, 'its start time as the status time');
     assert.deepEqual(runsIn(dir), [pid], 'no second ./run');
+    assert.equal((info(dir) as { adopted?: number }).adopted, pid, 'info names the adopted ./run');
     for (const svstat of [bin('svstat'), cbin('svstat')]) {
       const out = (await run(svstat, [dir])).stdout;
       const m = /^.*: up \(pid (\d+)\) (\d+) seconds\n$/.exec(out);
@@ -132,6 +133,7 @@ function tests(): void {
       'info says the exit code of the adopted ./run is unknown');
     await waitFor(() => zombieChildren(reaper).length === 0, 'the subreaper to reap the adopted ./run');
     assert.ok(fs.existsSync(path.join(dir, 'supervise', 'running')), 'a record for the new ./run');
+    assert.equal((info(dir) as { adopted?: number }).adopted, undefined, 'nothing adopted any more');
 
     execFileSync(bin('svc'), ['-d', dir]);
     await waitFor(() => status(dir)?.pid === 0, 'down');
