@@ -172,6 +172,25 @@ function tests(): void {
     assert.deepEqual(runsIn(dir), []);
   });
 
+  test('the one-second rule counts from the start of the adopted ./run', async (t) => {
+    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    underSubreaper([bin('supervise'), dir]);
+    const pid = await waitUp(dir);
+    procs.adopt(pid);
+    const started = status(dir)!.when;
+    await killHard(info(dir)!.supervise);
+    const next = startSupervise(procs, dir);
+    await waitFor(() => info(dir)?.supervise === next.child.pid, 'the new supervise to take over');
+    execFileSync(bin('svc'), ['-k', dir]);
+    const age = Date.now() / 1000 - (started.sec + started.nano / 1e9);
+    const again = await waitNew(dir, pid);
+    procs.adopt(again);
+    const when = status(dir)!.when;
+    const gap = when.sec - started.sec + (when.nano - started.nano) / 1e9;
+    assert.ok(gap >= 0.99, `a second between the two starts (${gap.toFixed(3)} s)`);
+    t.diagnostic(`killed ${age.toFixed(3)} s after its start, started again ${gap.toFixed(3)} s after it`);
+  });
+
   test('a record that names another process (same pid, other start time) or a dead one: ./run is started as usual', async () => {
     const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
     fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
