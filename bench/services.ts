@@ -1,7 +1,7 @@
 // Service directories for the benchmark, and reading their state.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readStatus } from '../lib/service';
+import { readStatus } from '../lib/control/service';
 import { writeExecutable } from './util';
 
 /** A service that runs forever doing nothing (and ignores SIGHUP, for svc -h). */

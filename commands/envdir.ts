@@ -1,11 +1,11 @@
 // envdir dir child: set and remove environment variables from the files in
 // dir, then exec child.
-import { Diag, EXIT_FAIL } from '../lib/errors';
-import { chainExec } from '../lib/exec';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { EnvDirError, readEnvDir } from '../lib/envdir';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
+import { Diag, EXIT_FAIL } from '../lib/os/errors';
+import { chainExec } from '../lib/exec/exec';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { EnvDirError, readEnvDir } from '../lib/exec/envdir';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C envdir prints them

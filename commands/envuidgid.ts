@@ -1,11 +1,11 @@
 // envuidgid account child: set UID and GID to the account's uid and gid,
 // then exec child.
-import { Diag } from '../lib/errors';
-import { chainExec } from '../lib/exec';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
-import { getpwnam } from '../lib/sys';
+import { Diag } from '../lib/os/errors';
+import { chainExec } from '../lib/exec/exec';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
+import { getpwnam } from '../lib/os/sys';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C envuidgid prints them

@@ -1,12 +1,12 @@
 // fghack child: run child with 31 copies of a pipe's write end and
 // wait until all of them are closed, so that a program that puts itself in
 // the background stays in the foreground; exit with the child's code.
-import { Diag } from '../lib/errors';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { showAs } from '../lib/proctitle';
-import { runHeldOpen } from '../lib/fghack';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
+import { Diag } from '../lib/os/errors';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { showAs } from '../lib/os/proctitle';
+import { runHeldOpen } from '../lib/exec/fghack';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C fghack prints them

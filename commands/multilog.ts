@@ -1,11 +1,11 @@
 // multilog script: reads lines on stdin and runs the script on each.
-import { captureLimits } from '../lib/limits';
-import { answerHelp } from '../lib/help';
+import { captureLimits } from '../lib/exec/limits';
+import { answerHelp } from '../lib/os/help';
 import { runMultilog } from '../lib/multilog/run';
 import { parseScript } from '../lib/multilog/script';
-import { writeStderr } from '../lib/errors';
-import { rawArgs } from '../lib/raw-argv';
-import { showAs } from '../lib/proctitle';
+import { writeStderr } from '../lib/os/errors';
+import { rawArgs } from '../lib/os/raw-argv';
+import { showAs } from '../lib/os/proctitle';
 
 captureLimits();
 const args = process.argv.slice(2);

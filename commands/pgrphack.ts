@@ -1,11 +1,11 @@
 // pgrphack child: run child in a new session (and process group), in place
 // of this process.
-import { Diag } from '../lib/errors';
-import { chainExec } from '../lib/exec';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
-import { setsid } from '../lib/sys';
+import { Diag } from '../lib/os/errors';
+import { chainExec } from '../lib/exec/exec';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
+import { setsid } from '../lib/os/sys';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C pgrphack prints them

@@ -1,10 +1,10 @@
 // readproctitle args... LAST: shows the last bytes read from stdin at the
 // end of its own process title (so `ps` shows svscan's latest errors).
 import fs from 'node:fs';
-import { EXIT_FAIL, EXIT_USAGE } from '../lib/errors';
-import { rawArgs } from '../lib/raw-argv';
-import { answerHelp } from '../lib/help';
-import { restoreComm } from '../lib/proctitle';
+import { EXIT_FAIL, EXIT_USAGE } from '../lib/os/errors';
+import { rawArgs } from '../lib/os/raw-argv';
+import { answerHelp } from '../lib/os/help';
+import { restoreComm } from '../lib/os/proctitle';
 
 const args = process.argv.slice(2);
 answerHelp('readproctitle', args, {

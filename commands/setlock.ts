@@ -1,13 +1,13 @@
 // setlock [-nNxX] file child: take an exclusive lock on file, then exec
 // child, which inherits the locked descriptor (the lock lasts as long as it).
-import { Diag, errnoCode, writeStderr } from '../lib/errors';
-import { chainExec, nodeSignalsAsInC } from '../lib/exec';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { getopt, getoptMessage } from '../lib/getopt';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
-import * as sys from '../lib/sys';
-import { showAs } from '../lib/proctitle';
+import { Diag, errnoCode, writeStderr } from '../lib/os/errors';
+import { chainExec, nodeSignalsAsInC } from '../lib/exec/exec';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { getopt, getoptMessage } from '../lib/os/getopt';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
+import * as sys from '../lib/os/sys';
+import { showAs } from '../lib/os/proctitle';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C setlock prints them

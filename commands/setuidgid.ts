@@ -1,11 +1,11 @@
 // setuidgid account child: run child as account (its uid, its primary gid,
 // no other group), in place of this process.
-import { Diag } from '../lib/errors';
-import { chainExec } from '../lib/exec';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
-import { getpwnam } from '../lib/sys';
+import { Diag } from '../lib/os/errors';
+import { chainExec } from '../lib/exec/exec';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
+import { getpwnam } from '../lib/os/sys';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C setuidgid prints them

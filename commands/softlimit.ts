@@ -1,11 +1,11 @@
 // softlimit opts child: set soft resource limits, then exec child.
-import { Diag, writeStderr } from '../lib/errors';
-import { chainExec } from '../lib/exec';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { getopt, getoptMessage } from '../lib/getopt';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
-import { SOFTLIMIT_OPTSTRING, SOFTLIMIT_USAGE, parseLimit, resourcesOf } from '../lib/softlimit';
+import { Diag, writeStderr } from '../lib/os/errors';
+import { chainExec } from '../lib/exec/exec';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { getopt, getoptMessage } from '../lib/os/getopt';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
+import { SOFTLIMIT_OPTSTRING, SOFTLIMIT_USAGE, parseLimit, resourcesOf } from '../lib/exec/softlimit';
 
 captureLimits();
 // names in messages are the argument's bytes, as the C softlimit prints them

@@ -1,15 +1,15 @@
 // supervise dir: starts dir/run and keeps it running, controlled through
 // dir/supervise/control (svc), its state in dir/supervise/status (svstat).
-import { Diag, EXIT_FAIL, reason, writeStderr } from '../lib/errors';
-import { byteArgs, rawArgs } from '../lib/raw-argv';
-import { chdirBytes } from '../lib/svc-cwd';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
-import { ignoreForOurselves } from '../lib/pass-on';
-import { showAs } from '../lib/proctitle';
-import { SetupError, Supervisor } from '../lib/supervisor';
-import { initialWant } from '../lib/service';
-import type { Want } from '../lib/status';
+import { Diag, EXIT_FAIL, reason, writeStderr } from '../lib/os/errors';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { chdirBytes } from '../lib/control/cwd';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
+import { ignoreForOurselves } from '../lib/exec/pass-on';
+import { showAs } from '../lib/os/proctitle';
+import { SetupError, Supervisor } from '../lib/supervise/supervisor';
+import { initialWant } from '../lib/control/service';
+import type { Want } from '../lib/supervise/status';
 
 captureLimits();
 const args = process.argv.slice(2);
@@ -45,7 +45,7 @@ ignoreForOurselves();
 process.on('uncaughtException', (e) => writeStderr(`supervise: warning: internal error: ${String(e)}\n`));
 
 if (args.length !== 1) diag.usage('dir');
-// a byte string (lib/raw-argv.ts): a name that is not UTF-8 is entered and
+// a byte string (lib/os/raw-argv.ts): a name that is not UTF-8 is entered and
 // printed as the bytes given
 const dir = byteArgs(2)[0];
 // ps, pidof, pgrep see `supervise dir` (koffi is loaded anyway: the end of the argv moves now)

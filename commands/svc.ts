@@ -1,12 +1,12 @@
 // svc -OPTS dir...: send control commands to the supervise of each dir.
-import { Diag, EXIT_USAGE, errnoCode, writeStderr } from '../lib/errors';
-import { byteArgs } from '../lib/raw-argv';
-import { getopt, getoptMessage } from '../lib/getopt';
-import { answerHelp } from '../lib/help';
-import { eachDir } from '../lib/svc-cwd';
-import { SVC_LETTERS, SVC_OPTIONS_LINE, commandBytes, sendControl } from '../lib/svc-control';
+import { Diag, EXIT_USAGE, errnoCode, writeStderr } from '../lib/os/errors';
+import { byteArgs } from '../lib/os/raw-argv';
+import { getopt, getoptMessage } from '../lib/os/getopt';
+import { answerHelp } from '../lib/os/help';
+import { eachDir } from '../lib/control/cwd';
+import { SVC_LETTERS, SVC_OPTIONS_LINE, commandBytes, sendControl } from '../lib/control/svc-control';
 
-// messages name the dirs as the bytes given (lib/raw-argv.ts)
+// messages name the dirs as the bytes given (lib/os/raw-argv.ts)
 const diag: Diag = new Diag('svc', 'latin1');
 const args = process.argv.slice(2);
 answerHelp('svc', args, {
@@ -33,7 +33,7 @@ answerHelp('svc', args, {
   ],
 });
 
-// byte strings (lib/raw-argv.ts): options and dirs are bytes, as in C
+// byte strings (lib/os/raw-argv.ts): options and dirs are bytes, as in C
 const parsed = getopt(byteArgs(2), SVC_LETTERS);
 if (!parsed.ok) {
   writeStderr(getoptMessage('svc', parsed) + SVC_OPTIONS_LINE, 'latin1');

@@ -1,10 +1,10 @@
 // svscan [dir]: starts and keeps one supervise per service directory in dir.
-import { Diag } from '../lib/errors';
-import { answerHelp } from '../lib/help';
-import { captureLimits } from '../lib/limits';
-import { showAs } from '../lib/proctitle';
-import { rawArgs } from '../lib/raw-argv';
-import { Scanner } from '../lib/scanner';
+import { Diag } from '../lib/os/errors';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits } from '../lib/exec/limits';
+import { showAs } from '../lib/os/proctitle';
+import { rawArgs } from '../lib/os/raw-argv';
+import { Scanner } from '../lib/scan/scanner';
 
 captureLimits();
 const args = process.argv.slice(2);
@@ -56,7 +56,7 @@ if (process.pid === 1) {
   process.on('SIGINT', stop);
   // loaded only here: koffi is not needed otherwise
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { reapOrphans } = require('../lib/scan-reaper') as typeof import('../lib/scan-reaper');
+  const { reapOrphans } = require('../lib/scan/reaper') as typeof import('../lib/scan/reaper');
   reapOrphans((pid) => scanner.pids().includes(pid));
 }
 scanner.start();

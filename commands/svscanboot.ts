@@ -5,13 +5,13 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { answerHelp } from '../lib/help';
-import { captureLimits, spawnWithLimits } from '../lib/limits';
-import { isSupervised } from '../lib/service';
-import { reapOrphans } from '../lib/scan-reaper';
-import * as sys from '../lib/sys';
-import { showAs } from '../lib/proctitle';
-import { rawArgs } from '../lib/raw-argv';
+import { answerHelp } from '../lib/os/help';
+import { captureLimits, spawnWithLimits } from '../lib/exec/limits';
+import { isSupervised } from '../lib/control/service';
+import { reapOrphans } from '../lib/scan/reaper';
+import * as sys from '../lib/os/sys';
+import { showAs } from '../lib/os/proctitle';
+import { rawArgs } from '../lib/os/raw-argv';
 
 captureLimits();
 const args = process.argv.slice(2);

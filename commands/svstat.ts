@@ -1,13 +1,13 @@
 // svstat dir...: one line per service directory saying whether its service
 // is up, for how long, and how that differs from what is wanted.
 // `svstat --json dir...` (beyond): the same facts, one JSON object per line.
-import { Diag } from '../lib/errors';
-import { answerHelp } from '../lib/help';
-import { eachDir } from '../lib/svc-cwd';
-import { writeAllSync } from '../lib/write-all';
-import { Report, formatJson, formatLine, newRecord, probe } from '../lib/svstat-report';
-import { byteArgs, displayText } from '../lib/raw-argv';
-import { InfoReader } from '../lib/svstat-info';
+import { Diag } from '../lib/os/errors';
+import { answerHelp } from '../lib/os/help';
+import { eachDir } from '../lib/control/cwd';
+import { writeAllSync } from '../lib/os/write-all';
+import { Report, formatJson, formatLine, newRecord, probe } from '../lib/control/svstat-report';
+import { byteArgs, displayText } from '../lib/os/raw-argv';
+import { InfoReader } from '../lib/control/svstat-info';
 
 const diag: Diag = new Diag('svstat');
 const args = process.argv.slice(2);
@@ -21,7 +21,7 @@ answerHelp('svstat', args, {
     '(up, down, once), normallyUp, info (what our supervise keeps in supervise/info), or error.',
 });
 const json = args[0] === '--json';
-// byte strings (lib/raw-argv.ts): dirs are named and printed as the bytes given
+// byte strings (lib/os/raw-argv.ts): dirs are named and printed as the bytes given
 const dirs = byteArgs(json ? 3 : 2);
 const format = json
   ? (dir: string, r: Report) => Buffer.from(formatJson(displayText(dir), r)).toString('latin1')

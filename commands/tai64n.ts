@@ -1,6 +1,6 @@
 // tai64n: prefixes each line of stdin with @TAI64N and a space.
-import { answerHelp } from '../lib/help';
-import { endFixForInput, showAs } from '../lib/proctitle';
+import { answerHelp } from '../lib/os/help';
+import { endFixForInput, showAs } from '../lib/os/proctitle';
 import { runFilterProgram } from '../lib/multilog/filter';
 import { Stamper } from '../lib/multilog/stamp';
 

@@ -1,6 +1,6 @@
 // tai64nlocal: turns @TAI64N labels at the start of lines into local time.
-import { answerHelp } from '../lib/help';
-import { endFixForInput, showAs } from '../lib/proctitle';
+import { answerHelp } from '../lib/os/help';
+import { endFixForInput, showAs } from '../lib/os/proctitle';
 import { runFilterProgram } from '../lib/multilog/filter';
 import { LocalTimer } from '../lib/multilog/localtime';
 

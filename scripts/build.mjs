@@ -21,7 +21,7 @@ const nodeFlags = {
   svscan: ['--single-threaded-gc'],
 };
 
-// The chain-loaders pass on only their raw environment (lib/exec.ts), which
+// The chain-loaders pass on only their raw environment (lib/exec/exec.ts), which
 // tells from the size of the environment given to the launcher whether its
 // sh added PWD, so their launcher need not read /proc/PID/environ (a byte
 // at a time: 2-3 ms for 1.5 kB). The programs that also use process.env
@@ -133,7 +133,7 @@ async function buildOne(name) {
 async function buildHelp() {
   await bundle({
     banner: { js: nodeModuleHelper },
-    entryPoints: [path.join(root, 'lib', 'help-render.ts')],
+    entryPoints: [path.join(root, 'lib', 'os', 'help-render.ts')],
     outfile: path.join(root, 'dist', '_help.js'),
   });
 }

@@ -22,12 +22,12 @@ unset -f Limit Max
 # the chain-loaders give them back to the program they exec, as exec does.
 # They are field 33 of /proc/$$/stat (signals 1-31: Node resets no other),
 # one line of 300 bytes where SigIgn comes 700 bytes into /proc/$$/status;
-# the fields after the command name go to the program (lib/exec.ts, Stat:).
+# the fields after the command name go to the program (lib/exec/exec.ts, Stat:).
 { IFS= read -r daemontools_node_l; } </proc/$$/stat 2>/dev/null &&
   DAEMONTOOLS_NODE_LIMITS="${DAEMONTOOLS_NODE_LIMITS}Stat:${daemontools_node_l##*) };"
 # Descriptors above 2 we were given (the shell's own are close-on-exec):
 # Node marks descriptors 0-15 close-on-exec at start; the chain-loaders and
-# fghack give them back to their child (lib/exec.ts, Fds:).
+# fghack give them back to their child (lib/exec/exec.ts, Fds:).
 daemontools_node_f=
 for daemontools_node_l in /proc/$$/fd/*; do
   case ${daemontools_node_l##*/} in 0|1|2) continue;; esac
@@ -41,7 +41,7 @@ unset daemontools_node_f daemontools_node_x
 #@pwdsize
 # sh exports PWD even when its environment had none: the size of the
 # environment we were given (fields 50 and 51 of the stat line above) tells
-# the program whether it had one (lib/exec.ts, pwdAddedBySize).
+# the program whether it had one (lib/exec/exec.ts, pwdAddedBySize).
 DAEMONTOOLS_NODE_LIMITS="${DAEMONTOOLS_NODE_LIMITS}PwdBySize;"
 #@end
 #@limits
@@ -61,7 +61,7 @@ unset daemontools_node_r daemontools_node_h
 # Node parses every certificate in NODE_EXTRA_CA_CERTS at start (40 ms of a
 # 70 ms start here); no program of this suite uses TLS, so the variable is
 # handed over under another name, and each program puts it back first thing
-# (the banner of every bundle, scripts/build.mjs; lib/exec.ts for the raw
+# (the banner of every bundle, scripts/build.mjs; lib/exec/exec.ts for the raw
 # environment of the chain-loaders) for the children it starts.
 if [ -n "${NODE_EXTRA_CA_CERTS+set}" ]; then
   DAEMONTOOLS_NODE_CA=$NODE_EXTRA_CA_CERTS

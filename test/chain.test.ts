@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ignoredSignals, inheritedFds, pwdAddedBySize } from '../lib/exec';
+import { ignoredSignals, inheritedFds, pwdAddedBySize } from '../lib/exec/exec';
 import { Procs, ROOT, bin, cbin, run } from './helpers';
 
 const procs = new Procs();

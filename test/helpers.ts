@@ -4,7 +4,7 @@ import { spawn, ChildProcess, SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resetReservedSignals } from '../lib/sys';
+import { resetReservedSignals } from '../lib/os/sys';
 
 // GNU make (`make test`) leaves glibc's signals 32 and 33 ignored in what it
 // starts, and libuv's spawn resets only 1-31: every program a test starts,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { Diag, EXIT_FAIL, EXIT_USAGE, SysError, errnoCode, reason, writeStderr } from '../lib/errors';
+import { Diag, EXIT_FAIL, EXIT_USAGE, SysError, errnoCode, reason, writeStderr } from '../lib/os/errors';
 
 // This file doubles as the child that exercises Diag's exits (see the last tests).
 const CHILD = process.env.LIB_ERRORS_CHILD;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bin, cbin, run } from './helpers';
-import { getopt, getoptMessage } from '../lib/getopt';
+import { getopt, getoptMessage } from '../lib/os/getopt';
 
 const ok = (options: Array<[string, string?]>, rest: string[]) => ({
   ok: true,

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { parseProcLimits } from '../lib/limits';
-import { RLIMIT, getrlimit } from '../lib/sys';
+import { parseProcLimits } from '../lib/exec/limits';
+import { RLIMIT, getrlimit } from '../lib/os/sys';
 
 test('parseProcLimits: this process\'s /proc/self/limits matches getrlimit for every resource', () => {
   const parsed = parseProcLimits(fs.readFileSync('/proc/self/limits', 'utf8'));

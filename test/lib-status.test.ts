@@ -2,7 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Procs, cbin, run, waitFor } from './helpers';
 import { makeService, rawStatus, startSupervise, waitDown, waitUp } from './svc-fixtures';
-import { STATUS_SIZE, Status, decodeStatus, encodeStatus } from '../lib/status';
+import { STATUS_SIZE, Status, decodeStatus, encodeStatus } from '../lib/supervise/status';
 import { format } from '../lib/tai64';
 
 const procs = new Procs();

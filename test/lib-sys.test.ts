@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SysError, reason } from '../lib/errors';
-import * as sys from '../lib/sys';
+import { SysError, reason } from '../lib/os/errors';
+import * as sys from '../lib/os/sys';
 import { cbin, tmpdir } from './helpers';
 
 // This file doubles as the child that execs `sh` through sys.execve after the

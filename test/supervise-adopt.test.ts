@@ -17,8 +17,8 @@ import {
   ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, waitUp, zombieChildren,
 } from './svscan-util';
 import { exitOf, startSupervise, status } from './supervise-util';
-import { setChildSubreaper } from '../lib/sys';
-import { reapOrphans } from '../lib/scan-reaper';
+import { setChildSubreaper } from '../lib/os/sys';
+import { reapOrphans } from '../lib/scan/reaper';
 
 const harness = process.env.DTN_SUBREAPER;
 if (harness) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
-import { Status } from '../lib/status';
+import { Status } from '../lib/supervise/status';
 import { exitOf, makeService, readLog, startSupervise, superviseListing, waitStatus } from './supervise-util';
 import { rawStatus } from './svc-fixtures';
 

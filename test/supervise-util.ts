@@ -5,7 +5,7 @@ import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, Procs, waitFor, writeExecutable } from './helpers';
-import { decodeStatus, Status } from '../lib/status';
+import { decodeStatus, Status } from '../lib/supervise/status';
 import { rawStatus } from './svc-fixtures';
 
 export interface Supervised {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
 import { CATLOG, COUNTER, SLEEPER, exitOf, killUnder, makeService, pathFor, startSvscan, superviseChildren, waitUp } from './svscan-util';
-import { readdirInOrder } from '../lib/scanner';
+import { readdirInOrder } from '../lib/scan/scanner';
 
 const procs = new Procs();
 const roots: string[] = [];

@@ -1,12 +1,12 @@
-// The Scanner object (lib/scanner.ts) on its own: the periodic rescan finds
+// The Scanner object (lib/scan/scanner.ts) on its own: the periodic rescan finds
 // new services with no watcher at all, and the watcher alone finds them well
 // within half a second when the periodic rescan is far away.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Diag } from '../lib/errors';
-import { Scanner } from '../lib/scanner';
+import { Diag } from '../lib/os/errors';
+import { Scanner } from '../lib/scan/scanner';
 import { Procs } from './helpers';
 import { killUnder, makeService, pathFor, waitUp } from './svscan-util';
 

@@ -1,8 +1,8 @@
 // Runs a line filter (tai64n, tai64nlocal) from stdin to stdout in blocks;
 // exits 111 when input or output fails, silently, as the C tools do.
-import { EXIT_FAIL, errnoCode, writeStderr } from '../errors';
+import { EXIT_FAIL, errnoCode, writeStderr } from '../os/errors';
 import { BlockingInput } from './blocking-input';
-import { writeAllSync } from '../write-all';
+import { writeAllSync } from '../os/write-all';
 
 /** Dies of sig with its default action, as the C filters do (SIGPIPE: a reader that went away). */
 function dieOfSignal(sig: NodeJS.Signals): void {

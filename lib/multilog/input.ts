@@ -12,7 +12,7 @@
 // terminal) is read with plain blocking reads (blocking-input.ts).
 import fs from 'node:fs';
 import net from 'node:net';
-import * as sys from '../sys';
+import * as sys from '../os/sys';
 import { BLOCK, BlockingInput, Input, NEWLINE, ReadResult } from './blocking-input';
 
 export type { Input, ReadResult };

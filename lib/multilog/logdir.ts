@@ -9,8 +9,8 @@
 // each input read of READ_SIZE bytes, see Engine) while the real writes are
 // batched: only data the model has flushed is written, in large blocks.
 import fs from 'node:fs';
-import { errnoCode } from '../errors';
-import * as sys from '../sys';
+import { errnoCode } from '../os/errors';
+import * as sys from '../os/sys';
 import { format, now } from '../tai64';
 import { OPEN_APPEND, OPEN_READ, OPEN_TRUNC } from './openflags';
 import { diag, noteFailure, pauseAfter, retry } from './pause';

@@ -1,7 +1,7 @@
 // "Warn, pause, retry the same step": multilog never gives up on a log
 // directory and never skips a step. Like the C multilog it sleeps 5 seconds
 // between attempts, synchronously (signals wait, as they do in the C tool).
-import { Diag, reason } from '../errors';
+import { Diag, reason } from '../os/errors';
 
 export const PAUSE_MS = 5000;
 /** multilog's messages; names in them are the arguments' raw bytes (latin1). */

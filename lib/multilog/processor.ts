@@ -4,9 +4,9 @@
 // for it. Any failure is reported, paused on, and the run is started over.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { reason, writeStderr } from '../errors';
-import { spawnWithLimits } from '../limits';
-import { trapIgnored, withInherited } from '../pass-on';
+import { reason, writeStderr } from '../os/errors';
+import { spawnWithLimits } from '../exec/limits';
+import { trapIgnored, withInherited } from '../exec/pass-on';
 import { OPEN_READ, OPEN_TRUNC } from './openflags';
 import { pauseAfter, staleFailure } from './pause';
 

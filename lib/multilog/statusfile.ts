@@ -1,7 +1,7 @@
 // An `=FILE` action: FILE always holds the last selected line, padded with
 // newlines to 1001 bytes, rewritten in place.
 import fs from 'node:fs';
-import * as sys from '../sys';
+import * as sys from '../os/sys';
 import { OPEN_APPEND, OPEN_WRITE } from './openflags';
 import { diag, retry } from './pause';
 

@@ -4,7 +4,7 @@
 // by itself, only the open that follows is.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as sys from './sys';
+import * as sys from '../os/sys';
 import { encodeStatus, Status } from './status';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NONBLOCK } = fs.constants;
@@ -161,7 +161,7 @@ export interface ServiceInfo {
   /**
    * how ./run ended last time: TAI64N label, exit code or signal name.
    * `adopted: true`: that ./run was adopted (started by a supervisor before
-   * this one, see lib/supervise-adopt.ts), so its exit code and signal are
+   * this one, see lib/supervise/adopt.ts), so its exit code and signal are
    * unknown (both null).
    */
   lastExit: { at: string; code: number | null; signal: string | null; adopted?: true } | null;

@@ -3,12 +3,12 @@
 import { isUtf8 } from 'node:buffer';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { Diag, SysError, errnoCode } from './errors';
+import { Diag, SysError, errnoCode } from '../os/errors';
 import { launcherRecord, nodeSignalsAsInC, rawEnvironment, searchPath } from './exec';
 import { spawnWithLimits } from './limits';
 import { trapIgnored } from './pass-on';
 import { noPwdPrelude } from './sh-wrap';
-import * as sys from './sys';
+import * as sys from '../os/sys';
 
 // the C fghack's child holds 31: the pipe's write end and 30 duplicates
 const COPIES = 31;

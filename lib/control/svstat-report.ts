@@ -2,9 +2,9 @@
 // when probe() runs), and its two renderings: the C svstat's line, byte for
 // byte, and a JSON object (beyond).
 import fs from 'node:fs';
-import { reason } from './errors';
+import { reason } from '../os/errors';
 import { probeOk } from './service';
-import { STATUS_SIZE, Want, decodeStatus } from './status';
+import { STATUS_SIZE, Want, decodeStatus } from '../supervise/status';
 import type { Info } from './svstat-info';
 
 /** A status record buffer for probe(), one per run. */
@@ -29,7 +29,7 @@ export interface StatusReport {
    * zeros. The plain form does the same; the JSON form reports the error.
    */
   readError?: unknown;
-  /** JSON form only: our supervise's supervise/info, when current (lib/svstat-info.ts) */
+  /** JSON form only: our supervise's supervise/info, when current (lib/control/svstat-info.ts) */
   info?: Info;
 }
 

@@ -2,8 +2,8 @@
 // shares (is supervise running? read the status record).
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from './errors';
-import { decodeStatus, Status, Want } from './status';
+import { errnoCode } from '../os/errors';
+import { decodeStatus, Status, Want } from '../supervise/status';
 
 export const SUPERVISE_DIR = 'supervise';
 

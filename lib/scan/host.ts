@@ -7,10 +7,10 @@
 // (/proc/self/fd/N), as a supervise process holds it as its working
 // directory: renamed while hosted, it is still the one supervised.
 import fs from 'node:fs';
-import { writeStderr } from './errors';
-import type { Std } from './pass-on';
-import { initialWant } from './service';
-import { SetupError, Supervisor } from './supervisor';
+import { writeStderr } from '../os/errors';
+import type { Std } from '../exec/pass-on';
+import { initialWant } from '../control/service';
+import { SetupError, Supervisor } from '../supervise/supervisor';
 
 export class Hosted {
   private readonly supervisor: Supervisor;

@@ -6,13 +6,13 @@
 // /proc/self/fd/N is the same operation (same permission check), with the
 // starting path as a fallback where /proc is missing.
 import fs from 'node:fs';
-import { Diag } from './errors';
-import { fsPath } from './raw-argv';
+import { Diag } from '../os/errors';
+import { fsPath } from '../os/raw-argv';
 
 const O_PATH = 0o10000000;
 
 /**
- * chdir(2) to a directory named by a byte string (lib/raw-argv.ts). A name
+ * chdir(2) to a directory named by a byte string (lib/os/raw-argv.ts). A name
  * that is not UTF-8 cannot go through process.chdir: it is opened with
  * O_PATH (which checks the path as chdir does, and needs no permission on
  * the directory itself), then entered through /proc/self/fd (which checks

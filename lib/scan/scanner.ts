@@ -5,15 +5,15 @@
 // mode the supervisors run in this process instead (scan-host.ts).
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { Diag, errnoCode, reason, writeStderr } from './errors';
-import { keepIgnored, Std, withInherited } from './pass-on';
-import { spawnWithLimits } from './limits';
-import { isSupervised } from './service';
-import * as sys from './sys';
-import { watchEntries, EntryWatch } from './scan-watch';
-import { Hosted } from './scan-host';
-import { SetupError } from './supervise-files';
-import { recoverLogPipe } from './supervise-adopt';
+import { Diag, errnoCode, reason, writeStderr } from '../os/errors';
+import { keepIgnored, Std, withInherited } from '../exec/pass-on';
+import { spawnWithLimits } from '../exec/limits';
+import { isSupervised } from '../control/service';
+import * as sys from '../os/sys';
+import { watchEntries, EntryWatch } from './watch';
+import { Hosted } from './host';
+import { SetupError } from '../supervise/files';
+import { recoverLogPipe } from '../supervise/adopt';
 
 export interface ScannerOptions {
   diag: Diag;

@@ -2,7 +2,7 @@
 // takes away: signals ignored by our caller (nohup: a C svscan started so
 // runs services that ignore SIGHUP) and descriptors above 2 our caller gave
 // us (Node marks 3-15 close-on-exec at start). The launcher records both
-// (lib/exec.ts); here they are handed on to a child.
+// (lib/exec/exec.ts); here they are handed on to a child.
 import { StdioOptions } from 'node:child_process';
 import os from 'node:os';
 import { launcherRecord } from './exec';

@@ -1,6 +1,6 @@
 // What svc sends: one byte per command letter, to dir/supervise/control.
 import fs from 'node:fs';
-import { writeAllSync } from './write-all';
+import { writeAllSync } from '../os/write-all';
 
 /** The 0.76 letters, then the daemontools-encore ones (QUIT, USR1, USR2, WINCH). */
 export const SVC_LETTERS = 'udopchaitkxq12w';

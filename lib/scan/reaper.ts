@@ -1,7 +1,7 @@
 // svscan as PID 1 (a container's init): orphans are re-parented to it and
 // must be reaped, without taking the exit status of the supervise children
 // that Node itself waits for (libuv waits for each of its pids by number).
-import * as sys from './sys';
+import * as sys from '../os/sys';
 
 /**
  * Reaps every terminated child that isOurs() does not claim, at each

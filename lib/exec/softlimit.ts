@@ -1,5 +1,5 @@
 // softlimit's options: which resource each letter sets and how a value reads.
-import { RLIMIT } from './sys';
+import { RLIMIT } from '../os/sys';
 
 export const SOFTLIMIT_USAGE =
   '[-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] ' +

@@ -10,18 +10,18 @@ import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { reason } from './errors';
-import { keepIgnored, Std, withInherited } from './pass-on';
-import { spawnWithLimits } from './limits';
+import { reason } from '../os/errors';
+import { keepIgnored, Std, withInherited } from '../exec/pass-on';
+import { spawnWithLimits } from '../exec/limits';
 import { Want } from './status';
-import { format, now, Tai64n } from './tai64';
-import { Adopted, adoptRunning, clearRecord, writeRecord } from './supervise-adopt';
-import { checkExecutable, checkFormat } from './supervise-runnable';
+import { format, now, Tai64n } from '../tai64';
+import { Adopted, adoptRunning, clearRecord, writeRecord } from './adopt';
+import { checkExecutable, checkFormat } from './runnable';
 import {
   closeFds, openLockAndControl, openOk, ServiceInfo, SuperviseFds, writeInfoFile, writeStatusFile,
-} from './supervise-files';
+} from './files';
 
-export { SetupError } from './supervise-files';
+export { SetupError } from './files';
 
 /** At least this long between two starts of ./run. */
 const RESTART_MS = 1000;
@@ -68,7 +68,7 @@ export class Supervisor {
   private exitRequested = false;
   private finished = false;
   private child: ChildProcess | undefined;
-  /** A ./run left running by a supervisor before us, watched until it exits (lib/supervise-adopt.ts). */
+  /** A ./run left running by a supervisor before us, watched until it exits (lib/supervise/adopt.ts). */
   private adopted: Adopted | undefined;
   private pid = 0;
   /** The child is standIn(), not ./run: its exit is not the service's. */
@@ -308,7 +308,7 @@ export class Supervisor {
     try {
       child = spawnWithLimits(keepIgnored(['./run']), (argv) => {
         // A shell prefix restores limits Node cannot lower on itself
-        // (lib/limits.ts) or ignored signals (lib/pass-on.ts): ./run's
+        // (lib/exec/limits.ts) or ignored signals (lib/exec/pass-on.ts): ./run's
         // own errors must still be ours to report.
         const prefixed = argv[0] !== './run';
         if (prefixed) checkExecutable(`${this.dir}/run`);

@@ -409,7 +409,7 @@ let prctlFn: KoffiFn | undefined;
  * fields (struct prctl_mm_map, 104 bytes: start_code, end_code, start_data,
  * end_data, start_brk, brk, start_stack, arg_start, arg_end, env_start,
  * env_end, auxv, auxv_size, exe_fd), e.g. to move arg_end
- * (lib/proctitle.ts). No capability is needed (Linux 3.18+ with
+ * (lib/os/proctitle.ts). No capability is needed (Linux 3.18+ with
  * CONFIG_CHECKPOINT_RESTORE) as long as exe_fd is -1. brk is filled in here
  * with its current value (brk(0)), read just before the call, so that the
  * heap's end stays where malloc has it (only the main thread's malloc arena

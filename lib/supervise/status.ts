@@ -1,7 +1,7 @@
 // The 18-byte supervise/status record shared with the C daemontools:
 // 0-11 TAI64N time of the last pid change, 12-15 pid (little-endian),
 // 16 paused flag, 17 want ('u', 'd', or 0 for "once").
-import { pack, unpack, Tai64n } from './tai64';
+import { pack, unpack, Tai64n } from '../tai64';
 
 export const STATUS_SIZE = 18;
 

@@ -20,9 +20,9 @@
 //   (/proc/PID/fd/0 of the log's ./run, or /proc/PID/fd/1 of the service's).
 import fs from 'node:fs';
 import path from 'node:path';
-import * as sys from './sys';
+import * as sys from '../os/sys';
 import { decodeStatus, Status } from './status';
-import { now, Tai64n } from './tai64';
+import { now, Tai64n } from '../tai64';
 
 /** The record's name in supervise/. */
 export const RECORD = 'running';

@@ -9,10 +9,10 @@
 // Arguments and environment are passed as the exact bytes this process was
 // given (/proc/self/cmdline, /proc/self/environ), not as Node's UTF-8
 // decoding of them.
-import { Diag, EXIT_FAIL, SysError } from './errors';
-import { readProc, splitNul } from './raw-argv';
+import { Diag, EXIT_FAIL, SysError } from '../os/errors';
+import { readProc, splitNul } from '../os/raw-argv';
 import { captureLimits } from './limits';
-import * as sys from './sys';
+import * as sys from '../os/sys';
 
 const LIMITS_ENV = 'DAEMONTOOLS_NODE_LIMITS';
 // the launcher's hand-over of NODE_EXTRA_CA_CERTS (scripts/launcher.sh)

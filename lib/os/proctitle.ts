@@ -10,7 +10,7 @@
 //   bundle's path and the same arguments.
 // - The kernel shows the whole area while its last byte is NUL, so those
 //   NULs would read as empty trailing arguments: arg_end moves to the end
-//   of the new argv with prctl(PR_SET_MM, PR_SET_MM_MAP) (koffi, lib/sys.ts),
+//   of the new argv with prctl(PR_SET_MM, PR_SET_MM_MAP) (koffi, lib/os/sys.ts),
 //   which needs no capability (unlike PR_SET_MM_ARG_END) where the kernel
 //   has CONFIG_CHECKPOINT_RESTORE. Where it fails, cmdline keeps the NULs:
 //   argv[0] and comm are still right, so pidof, pgrep -x, ps -C, killall
@@ -19,7 +19,7 @@
 // - comm (ps -o comm, pgrep, ps -C) is written to /proc/self/comm: Node's
 //   process.title setter would name the process after the title's start.
 // Nothing here may stop a program: every failure leaves things as they were.
-// Call it once at start-up, after lib/raw-argv.ts has the arguments (it may
+// Call it once at start-up, after lib/os/raw-argv.ts has the arguments (it may
 // read them from /proc/self/cmdline, which this rewrites).
 import fs from 'node:fs';
 
@@ -135,7 +135,7 @@ function setArgEnd(f: number[], argEnd: number): boolean {
 
 /**
  * Shows this process as the C tool `prog args...` (args: the raw bytes, as
- * lib/raw-argv.ts gives them, read before this call). end 'never' leaves
+ * lib/os/raw-argv.ts gives them, read before this call). end 'never' leaves
  * arg_end (and koffi) alone: cmdline then ends with empty arguments.
  */
 export function showAs(prog: string, args: readonly Buffer[], end: EndFix = 'now'): void {

@@ -3,7 +3,7 @@
 // raises some of them; every child started or exec'd must get them back
 // (ARCHITECTURE.md pitfalls 7 and 10).
 import { throughShell } from './sh-wrap';
-import * as sys from './sys';
+import * as sys from '../os/sys';
 
 const ENV = 'DAEMONTOOLS_NODE_LIMITS';
 
