@@ -6,12 +6,14 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Ctx } from './context';
 import { makeService, statusPid } from './services';
-import { missing, prog, Suite, SUITES } from './suites';
-import { addRow } from './table';
+import { C, missing, OURS, prog, Suite } from './suites';
+import { addRow, hostAtMost, hostVsC } from './table';
 import { errorText, median, nowMs, sleep, until } from './util';
 
 interface Subject {
   suite: Suite;
+  /** Supervised by `svscan --host` instead of a supervise process. */
+  host: boolean;
   dir: string;
   /** When the current pid was first seen (supervise waits a second between starts). */
   upSince: number;
@@ -47,17 +49,20 @@ async function step(subjects: Subject[], fn: (s: Subject) => Promise<void>): Pro
 
 export async function controlAndCrash(ctx: Ctx): Promise<void> {
   const subjects: Subject[] = [];
-  for (const suite of SUITES) {
-    const dir = makeService(path.join(ctx.root, 'control', suite.name));
-    const s: Subject = { suite, dir, upSince: nowMs(), times: { t: [], d: [], u: [], crash: [] } };
+  for (const [suite, host] of [[OURS, false], [C, false], [OURS, true]] as const) {
+    // in host mode the service sits in a directory of its own that svscan --host scans
+    const scan = path.join(ctx.root, 'control', host ? 'host' : '');
+    const dir = makeService(path.join(scan, suite.name));
+    const s: Subject = { suite, host, dir, upSince: nowMs(), times: { t: [], d: [], u: [], crash: [] } };
     subjects.push(s);
-    const why = missing(suite, 'supervise') ?? missing(suite, 'svc');
+    const why = missing(suite, host ? 'svscan' : 'supervise') ?? missing(suite, 'svc');
     if (why) {
       s.broken = why;
       continue;
     }
     ctx.procs.addServices([dir]);
-    ctx.procs.start(prog(suite, 'supervise'), [dir], { env: suite.env, cwd: ctx.root });
+    if (host) ctx.procs.start(prog(suite, 'svscan'), ['--host', scan], { env: suite.env, cwd: ctx.root });
+    else ctx.procs.start(prog(suite, 'supervise'), [dir], { env: suite.env, cwd: ctx.root });
   }
   await step(subjects, async (s) => {
     await until(() => (statusPid(s.dir) ?? 0) !== 0, `${s.suite.name} supervise to start the service`, nowMs(), TIMEOUT, 10);
@@ -97,8 +102,8 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
     });
   }
 
-  const [ours, c] = subjects;
-  const note = ours.broken ? `ours: ${ours.broken}` : c.broken ? `C: ${c.broken}` : undefined;
+  const [ours, c, host] = subjects;
+  const note = ours.broken ? `ours: ${ours.broken}` : c.broken ? `C: ${c.broken}` : host.broken ? `host: ${host.broken}` : undefined;
   const figures: Array<[keyof Subject['times'], string, string]> = [
     ['t', 'Control round trip', 'svc -t until the new pid is in status'],
     ['d', 'Control round trip', 'svc -d until down'],
@@ -112,6 +117,8 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
       unit: 'ms',
       ours: ours.broken ? undefined : median(ours.times[k]),
       c: c.broken ? undefined : median(c.times[k]),
+      host: host.broken ? undefined : median(host.times[k]),
+      budget: k === 'crash' ? hostAtMost(3, '≤ 3 ms') : hostVsC(1.5),
       note: k === 't' || k === 'crash' ? note : undefined,
     });
   }

@@ -1,17 +1,33 @@
 // Figures under svscan: new-service detection, start-up of 50 and 200
 // services, memory per supervise, and idle cost. Our svscan runs with ./bin
-// first in PATH, the C one with /usr/bin first, each on its own directory.
+// first in PATH, the C one with /usr/bin first, each on its own directory;
+// ours is measured twice, with a supervise process per service and in host
+// mode (`svscan --host`: no supervise process at all).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ctx } from './context';
 import { activity, Activity, alive, childrenOf, memory, Memory } from './procinfo';
 import { isUp, makeService, makeServices, MARKING_RUN } from './services';
-import { missing, prog, Suite, SUITES } from './suites';
-import { addRow, atMost, Row } from './table';
+import { C, missing, OURS, prog, Suite, SUITES } from './suites';
+import { addRow, atMost, both, hostAtMost, Row } from './table';
 import { checkAborted, errorText, median, nowMs, sleep, until } from './util';
+
+/** What is measured: the C svscan, ours, ours in host mode. */
+interface Variant {
+  key: 'ours' | 'C' | 'host';
+  suite: Suite;
+  host: boolean;
+}
+
+const VARIANTS: readonly Variant[] = [
+  { key: 'ours', suite: OURS, host: false },
+  { key: 'host', suite: OURS, host: true },
+  { key: 'C', suite: C, host: false },
+];
 
 interface Tree {
   suite: Suite;
+  host: boolean;
   /** Everything of this tree is under base (the stop finds its processes by cwd). */
   base: string;
   scan: string;
@@ -21,18 +37,19 @@ interface Tree {
 
 let trees = 0;
 
-function makeTree(ctx: Ctx, suite: Suite, n: number): Tree {
-  const base = path.join(ctx.root, `scan${++trees}-${suite.name}`);
+function makeTree(ctx: Ctx, v: Variant | Suite, n: number): Tree {
+  const { suite, host } = 'key' in v ? v : { suite: v, host: false };
+  const base = path.join(ctx.root, `scan${++trees}-${suite.name}${host ? '-host' : ''}`);
   const scan = path.join(base, 'service');
   fs.mkdirSync(scan, { recursive: true });
-  return { suite, base, scan, dirs: makeServices(scan, n) };
+  return { suite, host, base, scan, dirs: makeServices(scan, n) };
 }
 
 function startScan(ctx: Ctx, t: Tree): void {
   const why = missing(t.suite, 'svscan') ?? missing(t.suite, 'supervise');
   if (why) throw new Error(why);
   ctx.procs.addServices(t.dirs);
-  const child = ctx.procs.start(prog(t.suite, 'svscan'), [t.scan], { env: t.suite.env, cwd: t.scan });
+  const child = ctx.procs.start(prog(t.suite, 'svscan'), [...(t.host ? ['--host'] : []), t.scan], { env: t.suite.env, cwd: t.scan });
   t.svscan = child.pid;
 }
 
@@ -55,14 +72,14 @@ async function allUp(t: Tree, t0: number, timeoutMs: number): Promise<number> {
 }
 
 /** Starts svscan on n services and returns the tree with the time until all are up. */
-async function scaleOnce(ctx: Ctx, suite: Suite, n: number): Promise<{ tree: Tree; ms: number; cpuMs: number }> {
-  const tree = makeTree(ctx, suite, n);
+async function scaleOnce(ctx: Ctx, v: Variant, n: number): Promise<{ tree: Tree; ms: number; cpuMs: number }> {
+  const tree = makeTree(ctx, v, n);
   try {
     const t0 = nowMs();
     startScan(ctx, tree);
     const ms = await allUp(tree, t0, 60000);
-    // what starting cost in CPU, independent of the machine's other load
-    const cpuMs = totalActivity([tree.svscan!, ...childrenOf(tree.svscan!)]).cpuNs / 1e6;
+    // what starting cost in CPU, independent of the machine's other load (a host's children are the services)
+    const cpuMs = totalActivity([tree.svscan!, ...superviseOf(tree)]).cpuNs / 1e6;
     return { tree, ms, cpuMs };
   } catch (e) {
     stopTree(ctx, tree);
@@ -70,10 +87,15 @@ async function scaleOnce(ctx: Ctx, suite: Suite, n: number): Promise<{ tree: Tre
   }
 }
 
-type Pair<T> = Record<Suite['name'], T>;
+type Pair<T> = Record<Variant['key'], T>;
 
-function pairRow(r: Omit<Row, 'ours' | 'c'>, v: Pair<number | undefined>): void {
-  addRow({ ...r, ours: v.ours, c: v.C });
+function pairRow(r: Omit<Row, 'ours' | 'c' | 'host'>, v: Partial<Pair<number | undefined>>): void {
+  addRow({ ...r, ours: v.ours, c: v.C, host: v.host });
+}
+
+/** The supervise processes of a tree (none in host mode: svscan's children are the services). */
+function superviseOf(t: Tree): number[] {
+  return t.host ? [] : childrenOf(t.svscan!);
 }
 
 const MB = 1024;
@@ -84,8 +106,7 @@ interface Snapshot {
 }
 
 function snapshot(t: Tree): Snapshot {
-  const kids = childrenOf(t.svscan!);
-  return { svscan: memory(t.svscan!), supervise: kids.map(memory) };
+  return { svscan: memory(t.svscan!), supervise: superviseOf(t).map(memory) };
 }
 
 function totalActivity(pids: number[]): Activity {
@@ -97,24 +118,24 @@ async function fiftyServices(ctx: Ctx, scale50: Pair<number[]>): Promise<void> {
   const running: Partial<Pair<Tree>> = {};
   const errors: Partial<Pair<string>> = {};
   try {
-    for (const s of SUITES) {
+    for (const v of VARIANTS) {
       try {
-        const { tree, ms } = await scaleOnce(ctx, s, 50);
-        running[s.name] = tree;
-        scale50[s.name].push(ms);
+        const { tree, ms } = await scaleOnce(ctx, v, 50);
+        running[v.key] = tree;
+        scale50[v.key].push(ms);
       } catch (e) {
-        errors[s.name] = errorText(e);
+        errors[v.key] = errorText(e);
       }
     }
     await sleep(3000); // let start-up work (and garbage collection) finish before the idle window
     const mem: Partial<Pair<Snapshot>> = {};
     const before: Partial<Pair<{ svscan: Activity; supervise: Activity; pids: number[] }>> = {};
-    for (const s of SUITES) {
-      const t = running[s.name];
+    for (const v of VARIANTS) {
+      const t = running[v.key];
       if (!t) continue;
-      mem[s.name] = snapshot(t);
-      const pids = childrenOf(t.svscan!);
-      before[s.name] = { svscan: activity(t.svscan!), supervise: totalActivity(pids), pids };
+      mem[v.key] = snapshot(t);
+      const pids = superviseOf(t);
+      before[v.key] = { svscan: activity(t.svscan!), supervise: totalActivity(pids), pids };
     }
     ctx.log(`idle window: ${ctx.p.idleSeconds} s`);
     for (let i = 0; i < ctx.p.idleSeconds; i++) {
@@ -122,13 +143,13 @@ async function fiftyServices(ctx: Ctx, scale50: Pair<number[]>): Promise<void> {
       await sleep(1000);
     }
     const idle: Partial<Pair<{ svscanMs: number; svscanSw: number; superviseMs: number; superviseSw: number }>> = {};
-    for (const s of SUITES) {
-      const t = running[s.name];
-      const b = before[s.name];
+    for (const v of VARIANTS) {
+      const t = running[v.key];
+      const b = before[v.key];
       if (!t || !b) continue;
       const sv = activity(t.svscan!);
       const su = totalActivity(b.pids);
-      idle[s.name] = {
+      idle[v.key] = {
         svscanMs: (sv.cpuNs - b.svscan.cpuNs) / 1e6,
         svscanSw: sv.switches - b.svscan.switches,
         superviseMs: (su.cpuNs - b.supervise.cpuNs) / 1e6,
@@ -136,9 +157,10 @@ async function fiftyServices(ctx: Ctx, scale50: Pair<number[]>): Promise<void> {
       };
     }
 
-    const note = errors.ours ? `ours: ${errors.ours}` : errors.C ? `C: ${errors.C}` : undefined;
+    const note = errors.ours ? `ours: ${errors.ours}` : errors.host ? `host: ${errors.host}` : errors.C ? `C: ${errors.C}` : undefined;
     const m = (f: (x: Snapshot) => number | undefined): Pair<number | undefined> => ({
       ours: mem.ours ? f(mem.ours) : undefined,
+      host: mem.host ? f(mem.host) : undefined,
       C: mem.C ? f(mem.C) : undefined,
     });
     const section = 'Memory, 50 services under svscan';
@@ -147,8 +169,11 @@ async function fiftyServices(ctx: Ctx, scale50: Pair<number[]>): Promise<void> {
     pairRow({ section, figure: 'supervise processes found', unit: '', digits: 0 }, m((x) => x.supervise.length));
     pairRow({ section, figure: 'svscan PSS', unit: 'MB', digits: 2 }, m((x) => x.svscan.pssKB / MB));
     pairRow({ section, figure: 'svscan Private_Dirty', unit: 'MB', digits: 2 }, m((x) => x.svscan.privateDirtyKB / MB));
+    pairRow({ section, figure: 'PSS of svscan and every supervise', unit: 'MB', digits: 2, budget: hostAtMost(20, '≤ 20 MB') },
+      m((x) => (x.svscan.pssKB + x.supervise.reduce((a, y) => a + y.pssKB, 0)) / MB));
     const i = (f: (x: NonNullable<typeof idle.ours>) => number): Pair<number | undefined> => ({
       ours: idle.ours ? f(idle.ours) : undefined,
+      host: idle.host ? f(idle.host) : undefined,
       C: idle.C ? f(idle.C) : undefined,
     });
     const isec = `Idle cost over ${ctx.p.idleSeconds} s, 50 services`;
@@ -162,9 +187,9 @@ async function fiftyServices(ctx: Ctx, scale50: Pair<number[]>): Promise<void> {
 }
 
 export async function scale(ctx: Ctx): Promise<void> {
-  const scale50: Pair<number[]> = { ours: [], C: [] };
-  const scale200: Pair<number[]> = { ours: [], C: [] };
-  const cpu200: Pair<number[]> = { ours: [], C: [] };
+  const scale50: Pair<number[]> = { ours: [], host: [], C: [] };
+  const scale200: Pair<number[]> = { ours: [], host: [], C: [] };
+  const cpu200: Pair<number[]> = { ours: [], host: [], C: [] };
   const errors: string[] = [];
   const failed = new Set<string>();
   ctx.log('50 services: scale, memory, idle');
@@ -172,14 +197,14 @@ export async function scale(ctx: Ctx): Promise<void> {
   for (let round = 0; round < ctx.p.scaleRounds; round++) {
     for (const [n, into] of [[50, scale50], [200, scale200]] as const) {
       if (n === 50 && round === 0) continue; // measured above
-      for (const s of SUITES) {
-        const key = `${s.name}, ${n} services`;
+      for (const v of VARIANTS) {
+        const key = `${v.key}, ${n} services`;
         if (failed.has(key)) continue;
-        ctx.log(`scale: ${s.name} svscan, ${n} services, round ${round + 1}/${ctx.p.scaleRounds}`);
+        ctx.log(`scale: ${v.key} svscan, ${n} services, round ${round + 1}/${ctx.p.scaleRounds}`);
         try {
-          const { tree, ms, cpuMs } = await scaleOnce(ctx, s, n);
-          into[s.name].push(ms);
-          if (n === 200) cpu200[s.name].push(cpuMs);
+          const { tree, ms, cpuMs } = await scaleOnce(ctx, v, n);
+          into[v.key].push(ms);
+          if (n === 200) cpu200[v.key].push(cpuMs);
           stopTree(ctx, tree);
         } catch (e) {
           failed.add(key);
@@ -190,14 +215,15 @@ export async function scale(ctx: Ctx): Promise<void> {
   }
   const section = 'Scale: svscan start until all services are up';
   const s = (xs: number[]): number | undefined => (xs.length ? median(xs)! / 1000 : undefined);
-  pairRow({ section, figure: '50 services', unit: 's', digits: 2 }, { ours: s(scale50.ours), C: s(scale50.C) });
-  pairRow({ section, figure: '200 services', unit: 's', digits: 2, budget: atMost(10, '≤ 10 s'), note: errors.length ? errors.join('; ') : undefined }, { ours: s(scale200.ours), C: s(scale200.C) });
-  pairRow({ section, figure: '200 services: CPU time of svscan and all supervise', unit: 's', digits: 2 }, { ours: s(cpu200.ours), C: s(cpu200.C) });
+  const all = (p: Pair<number[]>): Pair<number | undefined> => ({ ours: s(p.ours), host: s(p.host), C: s(p.C) });
+  pairRow({ section, figure: '50 services', unit: 's', digits: 2 }, all(scale50));
+  pairRow({ section, figure: '200 services', unit: 's', digits: 2, budget: both(atMost(10, '≤ 10 s'), hostAtMost(0.5, '≤ 0.5 s')), note: errors.length ? errors.join('; ') : undefined }, all(scale200));
+  pairRow({ section, figure: '200 services: CPU time of svscan and all supervise', unit: 's', digits: 2 }, all(cpu200));
 }
 
 export async function detection(ctx: Ctx): Promise<void> {
-  const times: Pair<number[]> = { ours: [], C: [] };
-  const errors: Partial<Pair<string>> = {};
+  const times: Record<Suite['name'], number[]> = { ours: [], C: [] };
+  const errors: Partial<Record<Suite['name'], string>> = {};
   const running: Tree[] = [];
   try {
     for (const s of SUITES) {

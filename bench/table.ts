@@ -14,6 +14,8 @@ export interface Row {
   unit: string;
   ours?: number;
   c?: number;
+  /** Ours in host mode (`svscan --host`), for the figures of supervision. */
+  host?: number;
   /** The Node floor (`node -e 0`) of the same run, for CLI figures. */
   node?: number;
   /** The same floor without NODE_EXTRA_CA_CERTS (when the run has it set): the start our launchers give Node. */
@@ -46,7 +48,9 @@ function ratio(a: number | undefined, b: number | undefined): string {
 
 export function render(): string {
   const bare = rows.some((r) => r.bareNode !== undefined);
-  const head = ['figure', 'unit', 'ours', 'C', 'ours/C', 'ours/node', ...(bare ? ['ours/node w/o CA'] : []), 'budget', 'met'];
+  const hosted = rows.some((r) => r.host !== undefined);
+  const head = ['figure', 'unit', 'ours', 'C', 'ours/C', ...(hosted ? ['host', 'host/C'] : []), 'ours/node',
+    ...(bare ? ['ours/node w/o CA'] : []), 'budget', 'met'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   let section = '';
   const notes: string[] = [];
@@ -68,6 +72,7 @@ export function render(): string {
       num(r.ours, d),
       r.single ? '' : num(r.c, d),
       r.single ? '' : ratio(r.ours, r.c),
+      ...(hosted ? [r.host === undefined ? '' : num(r.host, d), r.host === undefined ? '' : ratio(r.host, r.c)] : []),
       r.node === undefined ? '' : ratio(r.ours, r.node),
       ...(bare ? [r.bareNode === undefined ? '' : ratio(r.ours, r.bareNode)] : []),
       r.budget?.text ?? '',
@@ -98,3 +103,28 @@ export const asFastAsC: Budget = {
   text: '≤ C',
   met: (r) => (r.ours === undefined || r.c === undefined ? undefined : r.ours <= r.c),
 };
+
+/** Host mode's figure at most `limit` (the budgets of `svscan --host`). */
+export function hostAtMost(limit: number, text: string): Budget {
+  return { text: `host ${text}`, met: (r) => (r.host === undefined ? undefined : r.host <= limit) };
+}
+
+/** Host mode's figure at most factor × the C one. */
+export function hostVsC(factor: number): Budget {
+  return {
+    text: `host ≤ ${factor} × C`,
+    met: (r) => (r.host === undefined || r.c === undefined ? undefined : r.host <= factor * r.c),
+  };
+}
+
+/** Two budgets on one row: met when both are (unknown when either is). */
+export function both(a: Budget, b: Budget): Budget {
+  return {
+    text: `${a.text}; ${b.text}`,
+    met: (r) => {
+      const x = a.met(r);
+      const y = b.met(r);
+      return x === undefined || y === undefined ? undefined : x && y;
+    },
+  };
+}
