@@ -161,13 +161,20 @@ export function setComm(prog: string): void {
 export const restoreComm = setComm;
 
 /**
- * For a filter (tai64n, tai64nlocal): 'never' when stdin is a regular file,
- * which ends (loading koffi, about 4 ms, would only slow a run that ends
- * with the file), else 'now'.
+ * For a filter (tai64n, tai64nlocal): 'never' when stdin is a regular file
+ * or a memory device such as /dev/null, which end (loading koffi, about 4
+ * ms, would only slow a run that ends with them), else 'now'.
  */
+const MEM_MAJOR = 1;
+
 export function endFixForInput(): EndFix {
   try {
-    return fs.fstatSync(0).isFile() ? 'never' : 'now';
+    const st = fs.fstatSync(0);
+    // a regular file ends with the file, and so is /dev/null read (a memory
+    // device, major 1: null, zero, full, random): not worth koffi's load
+    if (st.isFile()) return 'never';
+    if (st.isCharacterDevice() && Math.floor(st.rdev / 256) % 4096 === MEM_MAJOR) return 'never';
+    return 'now';
   } catch {
     return 'now';
   }
