@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ctx } from './context';
 import { isUp, makeServices } from './services';
-import { C, missing, OURS, prog, Suite, SUITES } from './suites';
+import { C, missingAny, OURS, prog, Suite, SUITES } from './suites';
 import { addRow, vsNode } from './table';
 import { checkAborted, median, nowMs, sleep, until } from './util';
 
@@ -83,7 +83,7 @@ export async function cliLatency(ctx: Ctx): Promise<void> {
   // A program that is missing, or whose exit status differs from the C one, is not timed.
   const notes = new Map<Case, string>();
   for (const c of cases) {
-    const why = c.needs.map((n) => missing(OURS, n)).find((m) => m);
+    const why = missingAny(OURS, c.needs);
     if (why) {
       notes.set(c, why);
       continue;

@@ -3,6 +3,7 @@
 // started its successor). Each implementation's svc talks to its own
 // supervise; the rounds alternate between the two.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Ctx } from './context';
 import { makeService, statusPid } from './services';
@@ -18,7 +19,7 @@ interface Subject {
   /** When the current pid was first seen (supervise waits a second between starts). */
   upSince: number;
   broken?: string;
-  times: Record<'t' | 'd' | 'u' | 'crash', number[]>;
+  times: Record<'t' | 'd' | 'u' | 'crash' | 'ct' | 'cd' | 'cu', number[]>;
 }
 
 const TIMEOUT = 10000;
@@ -28,6 +29,16 @@ async function waitUpOverASecond(s: Subject): Promise<void> {
   if (pid === 0) throw new Error('service is not up');
   const left = s.upSince + 1100 - nowMs();
   if (left > 0) await sleep(left);
+}
+
+/** One command byte straight into supervise/control (what svc writes, without svc's own start). */
+function control(s: Subject, byte: string): void {
+  const fd = fs.openSync(path.join(s.dir, 'supervise', 'control'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  try {
+    fs.writeSync(fd, byte);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function svc(s: Subject, opt: string): void {
@@ -53,7 +64,7 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
     // in host mode the service sits in a directory of its own that svscan --host scans
     const scan = path.join(ctx.root, 'control', host ? 'host' : '');
     const dir = makeService(path.join(scan, suite.name));
-    const s: Subject = { suite, host, dir, upSince: nowMs(), times: { t: [], d: [], u: [], crash: [] } };
+    const s: Subject = { suite, host, dir, upSince: nowMs(), times: { t: [], d: [], u: [], crash: [], ct: [], cd: [], cu: [] } };
     subjects.push(s);
     const why = missing(suite, host ? 'svscan' : 'supervise') ?? missing(suite, 'svc');
     if (why) {
@@ -93,6 +104,26 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
     });
     await step(subjects, waitUpOverASecond);
     await step(subjects, async (s) => {
+      const old = statusPid(s.dir);
+      const t0 = nowMs();
+      control(s, 't');
+      s.times.ct.push(await until(() => { const p = statusPid(s.dir) ?? 0; return p !== 0 && p !== old; }, 't: a new pid', t0, TIMEOUT, 0.2));
+      s.upSince = nowMs();
+    });
+    await step(subjects, waitUpOverASecond);
+    await step(subjects, async (s) => {
+      const t0 = nowMs();
+      control(s, 'd');
+      s.times.cd.push(await until(() => statusPid(s.dir) === 0, 'd: down', t0, TIMEOUT, 0.2));
+    });
+    await step(subjects, async (s) => {
+      const t0 = nowMs();
+      control(s, 'u');
+      s.times.cu.push(await until(() => (statusPid(s.dir) ?? 0) !== 0, 'u: up', t0, TIMEOUT, 0.2));
+      s.upSince = nowMs();
+    });
+    await step(subjects, waitUpOverASecond);
+    await step(subjects, async (s) => {
       const old = statusPid(s.dir) ?? 0;
       if (old <= 1) throw new Error(`no service pid to kill (${old})`); // kill(0) would signal the benchmark's own group
       const t0 = nowMs();
@@ -108,6 +139,9 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
     ['t', 'Control round trip', 'svc -t until the new pid is in status'],
     ['d', 'Control round trip', 'svc -d until down'],
     ['u', 'Control round trip', 'svc -u until up'],
+    ['ct', 'Control byte to status', '`t` written into control until the new pid is in status'],
+    ['cd', 'Control byte to status', '`d` written into control until down'],
+    ['cu', 'Control byte to status', '`u` written into control until up'],
     ['crash', 'Crash restart', 'service exits until its successor runs'],
   ];
   for (const [k, section, figure] of figures) {
@@ -118,7 +152,7 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
       ours: ours.broken ? undefined : median(ours.times[k]),
       c: c.broken ? undefined : median(c.times[k]),
       host: host.broken ? undefined : median(host.times[k]),
-      budget: k === 'crash' ? hostAtMost(3, '≤ 3 ms') : hostVsC(1.5),
+      budget: k === 'crash' ? hostAtMost(3, '≤ 3 ms') : k.startsWith('c') ? hostVsC(1.5) : undefined,
       note: k === 't' || k === 'crash' ? note : undefined,
     });
   }

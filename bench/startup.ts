@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ctx } from './context';
 import { isUp, makeServices } from './services';
-import { C, missing, OURS, prog } from './suites';
+import { C, missingAny, OURS, prog } from './suites';
 import { checkAborted, median, nowMs, sleep, until } from './util';
 
 interface Case {
@@ -92,7 +92,7 @@ export async function startup(ctx: Ctx): Promise<void> {
   const cEnv = withoutCa(C.env);
   const notes = new Map<Case, string>();
   for (const c of cases) {
-    const why = c.needs.map((n) => missing(OURS, n)).find((m) => m);
+    const why = missingAny(OURS, c.needs);
     if (why) {
       notes.set(c, why);
       continue;

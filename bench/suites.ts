@@ -46,3 +46,8 @@ export function missing(s: Suite, name: string): string | undefined {
     return `${p} missing`;
   }
 }
+
+/** Why one of the programs named cannot be measured (undefined if all can). */
+export function missingAny(s: Suite, names: readonly string[]): string | undefined {
+  return names.map((n) => missing(s, n)).find((m) => m);
+}

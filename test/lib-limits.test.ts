@@ -13,17 +13,22 @@ test('parseProcLimits: this process\'s /proc/self/limits matches getrlimit for e
   }
 });
 
+/** What the shell of these tests set: ulimit -S -n 123 -c 0 -s 4096 -t 77 -v unlimited. */
+function assertShellLimits(parsed: Map<number, number>): void {
+  assert.equal(parsed.get(RLIMIT.NOFILE), 123);
+  assert.equal(parsed.get(RLIMIT.CORE), 0);
+  assert.equal(parsed.get(RLIMIT.STACK), 4096 * 1024);
+  assert.equal(parsed.get(RLIMIT.CPU), 77);
+  assert.equal(parsed.get(RLIMIT.AS), Infinity);
+}
+
 test('parseProcLimits: limits set by a shell, lines joined by ";" as the launcher records them', () => {
   const r = spawnSync('/bin/sh', ['-c', 'ulimit -S -n 123; ulimit -S -c 0; ulimit -S -s 4096; ulimit -S -t 77; ulimit -S -v unlimited; ' +
     'r=; while IFS= read -r l; do r="$r$l;"; done </proc/$$/limits; printf %s "$r"'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
   assert.ok(!r.stdout.includes('\n'));
   const parsed = parseProcLimits(r.stdout);
-  assert.equal(parsed.get(RLIMIT.NOFILE), 123);
-  assert.equal(parsed.get(RLIMIT.CORE), 0);
-  assert.equal(parsed.get(RLIMIT.STACK), 4096 * 1024);
-  assert.equal(parsed.get(RLIMIT.CPU), 77);
-  assert.equal(parsed.get(RLIMIT.AS), Infinity);
+  assertShellLimits(parsed);
   assert.equal(parsed.size, 16);
 });
 
@@ -33,11 +38,7 @@ test('parseProcLimits: limits recorded as the launcher does, /proc/PID/limits ru
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Max cpu time [0-9a-z]+ [0-9a-z]+ seconds;/);
   const parsed = parseProcLimits(r.stdout);
-  assert.equal(parsed.get(RLIMIT.NOFILE), 123);
-  assert.equal(parsed.get(RLIMIT.CORE), 0);
-  assert.equal(parsed.get(RLIMIT.STACK), 4096 * 1024);
-  assert.equal(parsed.get(RLIMIT.CPU), 77);
-  assert.equal(parsed.get(RLIMIT.AS), Infinity);
+  assertShellLimits(parsed);
   assert.equal(parsed.get(RLIMIT.NICE), 0);
   assert.equal(parsed.size, 16);
 });

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, pathFor, startSvscan, statusPid, superviseChildren, waitUp,
+  COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, pathFor, startSvscan, statusPid, superviseChildren, treeRoot, waitUp,
 } from './svscan-util';
 
 const procs = new Procs();
@@ -20,12 +20,7 @@ after(async () => {
 });
 
 function root(): { scan: string; logs: string } {
-  const r = procs.tmpdir('dtn-host-');
-  roots.push(r);
-  const scan = path.join(r, 'service');
-  const logs = path.join(r, 'logs');
-  for (const d of [scan, logs]) fs.mkdirSync(d);
-  return { scan, logs };
+  return treeRoot(procs, roots, 'dtn-host-', ['scan', 'logs']);
 }
 
 function host(scan: string, logs: string, env: NodeJS.ProcessEnv = {}): ReturnType<typeof startSvscan> {

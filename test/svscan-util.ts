@@ -177,3 +177,19 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
     else child.once('exit', (code) => resolve(code));
   });
 }
+
+/**
+ * A fresh directory for one test's tree (removed by procs.cleanup) with the
+ * subdirectories named, remembered in `roots` so that killUnder(roots)
+ * finds whatever the test left running there.
+ */
+export function treeRoot<K extends string>(procs: Procs, roots: string[], prefix: string, subdirs: readonly K[]): Record<K, string> {
+  const r = procs.tmpdir(prefix);
+  roots.push(r);
+  const out = {} as Record<K, string>;
+  for (const d of subdirs) {
+    out[d] = path.join(r, d === 'scan' ? 'service' : d);
+    fs.mkdirSync(out[d]);
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
   CATLOG, COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, pipeFds, startSvscan, statusPid,
-  superviseChildren, supervisesIn, waitUp, zombieChildren,
+  superviseChildren, supervisesIn, treeRoot, waitUp, zombieChildren,
 } from './svscan-util';
 
 const procs = new Procs();
@@ -19,13 +19,7 @@ after(async () => {
 });
 
 function root(): { scan: string; outside: string; logs: string } {
-  const r = procs.tmpdir('dtn-svscan-');
-  roots.push(r);
-  const scan = path.join(r, 'service');
-  const outside = path.join(r, 'outside');
-  const logs = path.join(r, 'logs');
-  for (const d of [scan, outside, logs]) fs.mkdirSync(d);
-  return { scan, outside, logs };
+  return treeRoot(procs, roots, 'dtn-svscan-', ['scan', 'outside', 'logs']);
 }
 
 /** How many inotify instances pid holds (chokidar's fs.watch opens one). */
