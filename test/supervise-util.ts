@@ -6,13 +6,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, Procs, waitFor, writeExecutable } from './helpers';
 import { decodeStatus, Status } from '../lib/supervise/status';
-import { rawStatus } from './svc-fixtures';
+import { okAnswers, rawStatus } from './svc-fixtures';
+
+/**
+ * How a service is supervised: by a supervise process (`process`), or by
+ * `svscan --host` on a directory holding only a link to it (`host`).
+ */
+export type Mode = 'process' | 'host';
+export const MODES: readonly Mode[] = ['process', 'host'];
 
 export interface Supervised {
+  /** The supervise process, or in host mode the svscan holding the supervisor. */
   child: ChildProcess;
   dir: string;
-  /** Everything supervise wrote to stderr so far. */
+  mode: Mode;
+  /** Everything supervise (or the host) wrote to stderr so far. */
   stderr(): string;
+  /** Whether the supervisor of dir still runs. */
+  running(): boolean;
+  /** When the supervisor ended (x): a supervise process's exit; a hosted one's end (ok no longer answers). */
+  ended(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined>;
 }
 
 /** A service directory with `run` (a script text) and optional extra files. */
@@ -28,18 +41,38 @@ export interface StartOptions {
   prog?: string;
   args?: string[];
   cwd?: string;
+  mode?: Mode;
 }
 
-/** Starts PROG dir (ours by default) in a new session; stderr collected. */
+/** Starts PROG dir (ours by default) in a new session, or in host mode svscan --host; stderr collected. */
 export function startSupervise(procs: Procs, dir: string, opts: StartOptions = {}): Supervised {
-  const child = procs.start(opts.prog ?? bin('supervise'), opts.args ?? [dir], {
+  const mode = opts.mode ?? 'process';
+  let argv = [opts.prog ?? bin('supervise'), ...(opts.args ?? [dir])];
+  if (mode === 'host') {
+    const scan = procs.tmpdir('dtn-host-sup-');
+    fs.symlinkSync(dir, path.join(scan, 'svc'));
+    argv = [bin('svscan'), '--host', scan];
+  }
+  const child = procs.start(argv[0], argv.slice(1), {
     detached: true,
     cwd: opts.cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const err: Buffer[] = [];
   child.stderr!.on('data', (d: Buffer) => err.push(d));
-  return { child, dir, stderr: () => Buffer.concat(err).toString('latin1') };
+  return {
+    child,
+    dir,
+    mode,
+    stderr: () => Buffer.concat(err).toString('latin1'),
+    running: () => (mode === 'host' ? okAnswers(dir) : child.exitCode === null && child.signalCode === null),
+    ended: async (timeoutMs = 10000) => {
+      if (mode === 'process') return exitOf(child, timeoutMs);
+      // svscan takes the directory again at its next scan, 5 seconds on
+      await waitFor(() => !okAnswers(dir), 'the hosted supervisor to end', timeoutMs, 5);
+      return { code: 0, signal: null };
+    },
+  };
 }
 
 export function status(dir: string): Status | undefined {

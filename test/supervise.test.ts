@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor, writeExecutable } from './helpers';
 import {
-  control, exitOf, makeService, readLog, startSupervise, status, TRAP_RUN, waitStatus, waitUp,
+  control, makeService, MODES, readLog, startSupervise, status, TRAP_RUN, waitStatus, waitUp,
 } from './supervise-util';
 import { okAnswers, procState } from './svc-fixtures';
 
@@ -126,131 +126,132 @@ describe('supervise: start failures are reported and retried, supervise stays', 
   });
 });
 
-describe('supervise: each control byte sends its signal to the service', () => {
-  const letters: Array<[string, string]> = [
-    ['h', 'HUP'], ['a', 'ALRM'], ['i', 'INT'], ['t', 'TERM'], ['q', 'QUIT'], ['1', 'USR1'], ['2', 'USR2'], ['w', 'WINCH'],
-  ];
+for (const mode of MODES) {
+  describe(`supervise (${mode}): each control byte sends its signal to the service`, () => {
+    const letters: Array<[string, string]> = [
+      ['h', 'HUP'], ['a', 'ALRM'], ['i', 'INT'], ['t', 'TERM'], ['q', 'QUIT'], ['1', 'USR1'], ['2', 'USR2'], ['w', 'WINCH'],
+    ];
 
-  for (const how of ['C svc', 'our svc', 'FIFO'] as const) {
-    test(`letters through ${how}`, async () => {
-      const dir = makeService(procs, TRAP_RUN);
-      startSupervise(procs, dir);
-      const pid = await waitUp(procs, dir);
-      await waitFor(() => readLog(dir).includes(`start ${pid}`), 'run trapping');
-      const send = async (c: string): Promise<void> => {
-        // the C svc knows only the 0.76 letters
-        if ((how === 'C svc' && 'haitpcdk'.includes(c)) || how === 'our svc') {
-          const r = await run(how === 'C svc' ? cbin('svc') : bin('svc'), [`-${c}`, dir]);
-          assert.deepEqual([r.code, r.stderr], [0, '']);
-        } else {
-          control(dir, c);
+    for (const how of ['C svc', 'our svc', 'FIFO'] as const) {
+      test(`letters through ${how}`, async () => {
+        const dir = makeService(procs, TRAP_RUN);
+        startSupervise(procs, dir, { mode });
+        const pid = await waitUp(procs, dir);
+        await waitFor(() => readLog(dir).includes(`start ${pid}`), 'run trapping');
+        const send = async (c: string): Promise<void> => {
+          // the C svc knows only the 0.76 letters
+          if ((how === 'C svc' && 'haitpcdk'.includes(c)) || how === 'our svc') {
+            const r = await run(how === 'C svc' ? cbin('svc') : bin('svc'), [`-${c}`, dir]);
+            assert.deepEqual([r.code, r.stderr], [0, '']);
+          } else {
+            control(dir, c);
+          }
+        };
+        let expected = 1;
+        for (const [c, sig] of letters) {
+          await send(c);
+          expected++;
+          const log = await waitFor(() => (readLog(dir).length >= expected ? readLog(dir) : undefined), `${sig} after ${c}`);
+          assert.equal(log?.[expected - 1], sig, `byte ${c}`);
         }
-      };
-      let expected = 1;
-      for (const [c, sig] of letters) {
-        await send(c);
-        expected++;
-        const log = await waitFor(() => (readLog(dir).length >= expected ? readLog(dir) : undefined), `${sig} after ${c}`);
-        assert.equal(log?.[expected - 1], sig, `byte ${c}`);
-      }
-      // p: STOP (state T), c: CONT
-      await send('p');
-      await waitFor(() => procState(pid) === 'T', 'stopped after p');
-      assert.equal((await waitStatus(dir, (s) => s.paused, 'paused')).pid, pid);
-      await send('c');
-      await waitFor(() => procState(pid) !== 'T', 'running after c');
-      await waitFor(() => readLog(dir).at(-1) === 'CONT', 'CONT logged');
-      assert.equal(status(dir)?.paused, false);
-      // d: TERM then CONT (the run traps TERM, so it stays up, want down)
-      const before = readLog(dir).length;
-      await send('d');
-      await waitFor(() => readLog(dir).length >= before + 2, 'TERM and CONT after d');
-      assert.deepEqual(readLog(dir).slice(before).sort(), ['CONT', 'TERM']);
-      // the status may be written just after the signals are sent
-      assert.equal((await waitStatus(dir, (s) => s.want === 'down', 'want down after d')).pid, pid);
-      // k: KILL; with want down it is not restarted
-      await send('k');
-      await waitStatus(dir, (s) => s.pid === 0, 'down after k');
-      assert.equal(readLog(dir).filter((l) => l.startsWith('start')).length, 1);
+        // p: STOP (state T), c: CONT
+        await send('p');
+        await waitFor(() => procState(pid) === 'T', 'stopped after p');
+        assert.equal((await waitStatus(dir, (s) => s.paused, 'paused')).pid, pid);
+        await send('c');
+        await waitFor(() => procState(pid) !== 'T', 'running after c');
+        await waitFor(() => readLog(dir).at(-1) === 'CONT', 'CONT logged');
+        assert.equal(status(dir)?.paused, false);
+        // d: TERM then CONT (the run traps TERM, so it stays up, want down)
+        const before = readLog(dir).length;
+        await send('d');
+        await waitFor(() => readLog(dir).length >= before + 2, 'TERM and CONT after d');
+        assert.deepEqual(readLog(dir).slice(before).sort(), ['CONT', 'TERM']);
+        // the status may be written just after the signals are sent
+        assert.equal((await waitStatus(dir, (s) => s.want === 'down', 'want down after d')).pid, pid);
+        // k: KILL; with want down it is not restarted
+        await send('k');
+        await waitStatus(dir, (s) => s.pid === 0, 'down after k');
+        assert.equal(readLog(dir).filter((l) => l.startsWith('start')).length, 1);
+        assert.ok(okAnswers(dir));
+        // signal letters while down do nothing (and do not kill supervise)
+        control(dir, 'hatkiq12wpc');
+        await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'still down');
+        assert.ok(okAnswers(dir));
+      });
+    }
+  });
+
+  describe(`supervise (${mode}): the state machine`, () => {
+    test('down file: starts wanting down; u starts, o runs once, x exits 0 once down', async () => {
+      const dir = makeService(procs, SLEEP_RUN, { down: '' });
+      const sup = startSupervise(procs, dir, { mode });
+      await waitFor(() => okAnswers(dir), 'supervise ready (ok open, after the first status)');
+      const s0 = status(dir)!;
+      assert.deepEqual([s0.pid, s0.want, s0.paused], [0, 'down', false]);
+      assert.deepEqual(readLog(dir, 'starts.log'), []);
+      control(dir, 'u');
+      const pid1 = await waitUp(procs, dir);
+      assert.equal(status(dir)?.want, 'up');
+      await waitFor(() => readLog(dir, 'starts.log').length === 1, 'first start logged');
+      control(dir, 'o');
+      await waitStatus(dir, (s) => s.want === 'once' && s.pid === pid1, 'want once, same pid');
+      control(dir, 'k');
+      await waitStatus(dir, (s) => s.pid === 0 && s.want === 'once', 'down, not restarted');
+      control(dir, 'o');
+      const pid2 = await waitUp(procs, dir, pid1);
+      await waitFor(() => readLog(dir, 'starts.log').length === 2, 'second start logged');
+      // x while up: supervise waits for the service to go down
+      control(dir, 'x');
+      await waitStatus(dir, (s) => s.pid === pid2, 'x changes nothing');
+      assert.ok(sup.running());
       assert.ok(okAnswers(dir));
-      // signal letters while down do nothing (and do not kill supervise)
-      control(dir, 'hatkiq12wpc');
-      await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'still down');
-      assert.ok(okAnswers(dir));
+      process.kill(pid2, 'SIGKILL');
+      const end = await sup.ended();
+      assert.deepEqual(end, { code: 0, signal: null });
+      assert.deepEqual([status(dir)?.pid, status(dir)?.want], [0, 'once']);
+      assert.equal(readLog(dir, 'starts.log').length, 2);
     });
-  }
-});
 
-describe('supervise: the state machine', () => {
-  test('down file: starts wanting down; u starts, o runs once, x exits 0 once down', async () => {
-    const dir = makeService(procs, SLEEP_RUN, { down: '' });
-    const sup = startSupervise(procs, dir);
-    await waitFor(() => okAnswers(dir), 'supervise ready (ok open, after the first status)');
-    const s0 = status(dir)!;
-    assert.deepEqual([s0.pid, s0.want, s0.paused], [0, 'down', false]);
-    assert.deepEqual(readLog(dir, 'starts.log'), []);
-    control(dir, 'u');
-    const pid1 = await waitUp(procs, dir);
-    assert.equal(status(dir)?.want, 'up');
-    await waitFor(() => readLog(dir, 'starts.log').length === 1, 'first start logged');
-    control(dir, 'o');
-    await waitStatus(dir, (s) => s.want === 'once' && s.pid === pid1, 'want once, same pid');
-    control(dir, 'k');
-    await waitStatus(dir, (s) => s.pid === 0 && s.want === 'once', 'down, not restarted');
-    control(dir, 'o');
-    const pid2 = await waitUp(procs, dir, pid1);
-    await waitFor(() => readLog(dir, 'starts.log').length === 2, 'second start logged');
-    // x while up: supervise waits for the service to go down
-    control(dir, 'x');
-    await waitStatus(dir, (s) => s.pid === pid2, 'x changes nothing');
-    assert.equal(sup.child.exitCode, null);
-    assert.ok(okAnswers(dir));
-    process.kill(pid2, 'SIGKILL');
-    const end = await exitOf(sup.child);
-    assert.deepEqual(end, { code: 0, signal: null });
-    assert.deepEqual([status(dir)?.pid, status(dir)?.want], [0, 'once']);
-    assert.equal(okAnswers(dir), false);
-    assert.equal(readLog(dir, 'starts.log').length, 2);
-  });
+    test('p while down is forgotten at the next start; d clears paused; x while down exits at once', async () => {
+      const dir = makeService(procs, SLEEP_RUN);
+      const sup = startSupervise(procs, dir, { mode });
+      const pid = await waitUp(procs, dir);
+      control(dir, 'p');
+      await waitStatus(dir, (s) => s.paused && s.pid === pid, 'paused');
+      control(dir, 'd');
+      await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'down, not paused');
+      // every command rewrites status (a new file renamed over it): wait for p's
+      const inode = fs.statSync(path.join(dir, 'supervise', 'status')).ino;
+      control(dir, 'p');
+      await waitFor(() => fs.statSync(path.join(dir, 'supervise', 'status')).ino !== inode, 'status rewritten after p');
+      assert.equal(status(dir)?.paused, false, 'paused is reported only while up');
+      control(dir, 'u');
+      const pid2 = await waitUp(procs, dir, pid);
+      assert.equal(status(dir)?.paused, false);
+      assert.notEqual(procState(pid2), 'T');
+      control(dir, 'dx');
+      assert.deepEqual(await sup.ended(), { code: 0, signal: null });
+    });
 
-  test('p while down is forgotten at the next start; d clears paused; x while down exits at once', async () => {
-    const dir = makeService(procs, SLEEP_RUN);
-    const sup = startSupervise(procs, dir);
-    const pid = await waitUp(procs, dir);
-    control(dir, 'p');
-    await waitStatus(dir, (s) => s.paused && s.pid === pid, 'paused');
-    control(dir, 'd');
-    await waitStatus(dir, (s) => s.pid === 0 && !s.paused && s.want === 'down', 'down, not paused');
-    // every command rewrites status (a new file renamed over it): wait for p's
-    const inode = fs.statSync(path.join(dir, 'supervise', 'status')).ino;
-    control(dir, 'p');
-    await waitFor(() => fs.statSync(path.join(dir, 'supervise', 'status')).ino !== inode, 'status rewritten after p');
-    assert.equal(status(dir)?.paused, false, 'paused is reported only while up');
-    control(dir, 'u');
-    const pid2 = await waitUp(procs, dir, pid);
-    assert.equal(status(dir)?.paused, false);
-    assert.notEqual(procState(pid2), 'T');
-    control(dir, 'dx');
-    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+    test('a crashing run is restarted about once a second; u during the wait changes nothing else', async () => {
+      const dir = makeService(procs, '#!/bin/sh\necho "start $$" >> starts.log\nexit 1\n');
+      startSupervise(procs, dir, { mode });
+      await waitFor(() => readLog(dir, 'starts.log').length >= 3, 'three starts');
+      const info = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
+      assert.ok(info.starts >= 2 && info.failures === 0, JSON.stringify(info));
+      assert.deepEqual([info.lastExit.code, info.lastExit.signal], [1, null]);
+      assert.match(info.lastExit.at, /^@4000000[0-9a-f]{17}$/);
+      control(dir, 'uuuu');
+      const t0 = Date.now();
+      await waitFor(() => readLog(dir, 'starts.log').length >= 5, 'five starts');
+      // 2 more starts take at least ~1 s more (loosely: the rule is >= 1 s between starts)
+      assert.ok(Date.now() - t0 >= 900, `restarts too fast: ${Date.now() - t0} ms for 2`);
+      control(dir, 'd');
+      await waitStatus(dir, (s) => s.want === 'down' && s.pid === 0, 'down');
+      const n = readLog(dir, 'starts.log').length;
+      await new Promise((r) => setTimeout(r, 1200)); // negative check: nothing may start while down
+      assert.ok(readLog(dir, 'starts.log').length <= n + 1, 'no restarts while down');
+    });
   });
-
-  test('a crashing run is restarted about once a second; u during the wait changes nothing else', async () => {
-    const dir = makeService(procs, '#!/bin/sh\necho "start $$" >> starts.log\nexit 1\n');
-    startSupervise(procs, dir);
-    await waitFor(() => readLog(dir, 'starts.log').length >= 3, 'three starts');
-    const info = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
-    assert.ok(info.starts >= 2 && info.failures === 0, JSON.stringify(info));
-    assert.deepEqual([info.lastExit.code, info.lastExit.signal], [1, null]);
-    assert.match(info.lastExit.at, /^@4000000[0-9a-f]{17}$/);
-    control(dir, 'uuuu');
-    const t0 = Date.now();
-    await waitFor(() => readLog(dir, 'starts.log').length >= 5, 'five starts');
-    // 2 more starts take at least ~1 s more (loosely: the rule is >= 1 s between starts)
-    assert.ok(Date.now() - t0 >= 900, `restarts too fast: ${Date.now() - t0} ms for 2`);
-    control(dir, 'd');
-    await waitStatus(dir, (s) => s.want === 'down' && s.pid === 0, 'down');
-    const n = readLog(dir, 'starts.log').length;
-    await new Promise((r) => setTimeout(r, 1200)); // negative check: nothing may start while down
-    assert.ok(readLog(dir, 'starts.log').length <= n + 1, 'no restarts while down');
-  });
-});
+}
