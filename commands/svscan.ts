@@ -1,4 +1,5 @@
 // svscan [dir]: starts and keeps one supervise per service directory in dir.
+import { ignoreForOurselves } from '../lib/exec/pass-on';
 import { Diag } from '../lib/os/errors';
 import { answerHelp } from '../lib/os/help';
 import { captureLimits } from '../lib/exec/limits';
@@ -21,6 +22,8 @@ answerHelp('svscan', args, {
 const diag = new Diag('svscan');
 // Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
 process.on('SIGUSR1', () => undefined);
+// signals our caller ignored (nohup) stay ignored for us too, as for the C one
+ignoreForOurselves();
 
 const host = args[0] === '--host';
 if (host) args.shift();

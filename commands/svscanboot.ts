@@ -2,6 +2,7 @@
 // processes a previous boot left (svc -dx dir/* dir/*/log), then runs
 // `svscan dir 2>&1 | readproctitle service errors: .....`, everything with a
 // fixed PATH and stdio on /dev/null. No shell ever sees a file name.
+import { ignoreForOurselves } from '../lib/exec/pass-on';
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,8 @@ answerHelp('svscanboot', args, {
     'svscan, which brings every service down. --host is passed on to svscan (one process supervises every service).',
 });
 process.on('SIGUSR1', () => undefined);
+// signals our caller ignored (nohup) stay ignored for us too, as for the C one
+ignoreForOurselves();
 // ps, pidof, pgrep see `svscanboot dir` (the C one, a sh script, is `/bin/sh /usr/bin/svscanboot`, comm svscanboot)
 showAs('svscanboot', rawArgs(2));
 

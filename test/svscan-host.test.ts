@@ -250,3 +250,26 @@ test('svscanboot --host passes the mode on to svscan', async () => {
   process.kill(boot.pid!, 'SIGTERM');
   await exitOf(boot);
 });
+
+test('svscan (both modes) under nohup survives SIGHUP, as the C one, and its services get HUP ignored too', async () => {
+  for (const mode of [['--host'], []]) {
+    const { scan, logs } = root();
+    const a = makeService(path.join(scan, 'a'), '#!/bin/sh\ngrep SigIgn /proc/self/status > sigign\nexec sleep 1000\n');
+    const file = path.join(logs, 'out');
+    const fd = fs.openSync(file, 'w');
+    const tree = procs.start('nohup', [bin('svscan'), ...mode, scan], {
+      detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, PATH: pathFor('ours') },
+    });
+    fs.closeSync(fd);
+    await waitUp(a);
+    const sigign = await waitFor(() => fs.readFileSync(path.join(a, 'sigign'), 'utf8'), 'the service\'s SigIgn');
+    // bit 0: SIGHUP
+    assert.equal(BigInt(`0x${sigign.split('\t')[1].trim()}`) & 1n, 1n, `HUP ignored by ./run (${mode.join(' ')})`);
+    process.kill(tree.pid!, 'SIGHUP');
+    // the HUP has been handled once svscan still answers a later signal: SIGTERM stops the tree and exits 0
+    await new Promise((r) => setImmediate(r));
+    assert.ok(alive(tree.pid!), `svscan ${mode.join(' ')} survives HUP`);
+    process.kill(tree.pid!, 'SIGTERM');
+    assert.equal(await exitOf(tree), 0, 'then stops the tree on SIGTERM (signals are delivered in order)');
+  }
+});
