@@ -273,3 +273,31 @@ test('svscan (both modes) under nohup survives SIGHUP, as the C one, and its ser
     assert.equal(await exitOf(tree), 0, 'then stops the tree on SIGTERM (signals are delivered in order)');
   }
 });
+
+test('svscan --host: a supervise/ removed or a control FIFO deleted under one service leaves the host and the others working', async () => {
+  const { scan, logs } = root();
+  const gone = makeService(path.join(scan, 'gone'), SLEEPER);
+  const nofifo = makeService(path.join(scan, 'nofifo'), SLEEPER);
+  const good = makeService(path.join(scan, 'good'), SLEEPER);
+  const tree = host(scan, logs);
+  const pGone = await waitUp(gone);
+  await waitUp(nofifo);
+  await waitUp(good);
+  fs.rmSync(path.join(gone, 'supervise'), { recursive: true, force: true });
+  fs.unlinkSync(path.join(nofifo, 'supervise', 'control'));
+  // gone's ./run is killed: its supervisor cannot write a status any more, and says so, and restarts it
+  process.kill(pGone, 'SIGKILL');
+  await waitFor(() => /unable to open gone\/supervise\/status.new: file does not exist/.test(tree.output()), 'the warning about gone');
+  for (let i = 0; i < 3; i++) {
+    execFileSync(bin('svc'), ['-d', good]);
+    await waitDown(good);
+    execFileSync(bin('svc'), ['-u', good]);
+    await waitUp(good);
+  }
+  const r = await run(cbin('svc'), ['-d', nofifo]);
+  assert.match(r.stderr, /unable to control .*nofifo: file does not exist/, 'no control FIFO: svc says so, as with the C supervise');
+  assert.ok(alive(tree.pid), 'the host runs on');
+  // the host tells its own supervisors to stop without their FIFOs: nothing is left for the grace time
+  await stopTree(tree);
+  assert.doesNotMatch(tree.output(), /still running/);
+});

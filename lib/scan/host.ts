@@ -58,6 +58,11 @@ export class Hosted {
     }
   }
 
+  /** Acts on control bytes as if written into supervise/control. */
+  command(bytes: string): void {
+    this.supervisor.commands(Buffer.from(bytes, 'latin1'));
+  }
+
   /** The pid of ./run (0 when down). */
   get servicePid(): number {
     return this.supervisor.servicePid;

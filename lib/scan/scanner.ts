@@ -69,6 +69,20 @@ class Service {
     return this.label(kind);
   }
 
+  /**
+   * Control bytes for this side: straight to a supervisor hosted here (so a
+   * deleted control FIFO cannot hold the tree's stop), else through its
+   * control FIFO. False when nobody took them.
+   */
+  tell(kind: Kind, bytes: string): boolean {
+    const side = this.running(kind);
+    if (side instanceof Hosted) {
+      side.command(bytes);
+      return true;
+    }
+    return sendControl(this.dir(kind), bytes);
+  }
+
   /** Whether a supervise runs for this side: ours, or one found through its ok FIFO. */
   up(kind: Kind): boolean {
     if (this.running(kind)) return true;
@@ -362,7 +376,7 @@ export class Scanner {
       for (const s of this.services.values()) {
         if (s.up('main')) {
           // retried: a supervise just started may not have its FIFO yet
-          if (!s.mainTold) s.mainTold = sendControl(s.dir('main'), 'dx');
+          if (!s.mainTold) s.mainTold = s.tell('main', 'dx');
           left.push(s.label('main'));
           continue;
         }
@@ -375,10 +389,10 @@ export class Scanner {
         if (s.logToldAt === undefined) {
           // `x` first, EOF on a later pass: a log that saw EOF before `x`
           // would be started once more
-          if (sendControl(s.dir('log'), 'x')) s.logToldAt = now;
+          if (s.tell('log', 'x')) s.logToldAt = now;
         } else {
           s.closePipe(1);
-          if (!s.logToldDown && now - s.logToldAt >= opts.drainMs) s.logToldDown = sendControl(s.dir('log'), 'dx');
+          if (!s.logToldDown && now - s.logToldAt >= opts.drainMs) s.logToldDown = s.tell('log', 'dx');
         }
       }
       if (left.length === 0 || now >= deadline) {
