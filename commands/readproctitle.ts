@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { EXIT_FAIL, EXIT_USAGE } from '../lib/os/errors';
 import { rawArgs } from '../lib/os/raw-argv';
 import { answerHelp } from '../lib/os/help';
-import { restoreComm } from '../lib/os/proctitle';
+import { argArea, restoreComm } from '../lib/os/proctitle';
 
 const args = process.argv.slice(2);
 answerHelp('readproctitle', args, {
@@ -36,19 +36,9 @@ const prefix = Buffer.from(['readproctitle', ...raw.slice(0, -1).map((a) => a.to
 process.title = 'x'.repeat(65536);
 const capacity = process.title.length;
 const window = last.subarray(3);
-const argStart = titleAddress();
+// where the title is: the start of the argv area
+const argStart = argArea()?.start;
 const mem = argStart === undefined ? -1 : openMem();
-
-/** Where the title is: the start of the argv area (/proc/self/stat, field 48). */
-function titleAddress(): number | undefined {
-  try {
-    const stat = fs.readFileSync('/proc/self/stat', 'latin1');
-    const address = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[45]);
-    return Number.isSafeInteger(address) && address > 0 ? address : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function openMem(): number {
   try {

@@ -78,6 +78,12 @@ function readStat(): number[] | undefined {
   return fields[ARG_START] > 0 && fields[ARG_END] > fields[ARG_START] ? fields : undefined;
 }
 
+/** Where this process's argv area starts (/proc/self/stat, field 48) and how long it is; undefined if unreadable. */
+export function argArea(): { start: number; size: number } | undefined {
+  const f = readStat();
+  return f ? { start: f[ARG_START], size: f[ARG_END] - f[ARG_START] } : undefined;
+}
+
 /** Writes bytes at position in file (opened for writing); false if it cannot. */
 function writeAt(file: string, bytes: Buffer | string, position: number | null): boolean {
   let fd = -1;
