@@ -161,3 +161,21 @@ export function alive(pid: number): boolean {
 export function writeExecutable(file: string, text: string): void {
   fs.writeFileSync(file, text, { mode: 0o755 });
 }
+
+/** Everything that can be read from a non-blocking descriptor now (until EAGAIN or end of file). */
+export function readAvailable(fd: number): Buffer {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n = 0;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
+}

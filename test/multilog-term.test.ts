@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, Procs, waitFor } from './helpers';
+import { bin, Procs, readAvailable, waitFor } from './helpers';
 import { exitOf, makeService, startSvscan } from './svscan-util';
 
 const procs = new Procs();
@@ -70,24 +70,6 @@ function assertProducerPrefix(text: string, what: string): number {
   return n;
 }
 
-/** Everything left in the FIFO, read through a descriptor of the test's own. */
-function drain(fd: number): string {
-  const out: Buffer[] = [];
-  const buf = Buffer.alloc(1 << 16);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(fd, buf, 0, buf.length, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
-      throw e;
-    }
-    if (n === 0) break;
-    out.push(Buffer.from(buf.subarray(0, n)));
-  }
-  return Buffer.concat(out).toString('latin1');
-}
-
 function exitWithin(child: ChildProcess, ms: number): Promise<number | null | 'still running'> {
   return Promise.race([exitOf(child), new Promise<'still running'>((r) => setTimeout(() => r('still running'), ms).unref())]);
 }
@@ -144,7 +126,8 @@ async function round(r: Round): Promise<{ logged: number; left: number; exitMs: 
     assert.equal(stderr, '', 'no warning');
     assertFinished(dir);
     const log = logged(dir, r.script[0] === 't');
-    const rest = drain(keep);
+    // everything left in the FIFO, read through the test's own descriptor
+    const rest = readAvailable(keep).toString('latin1');
     const whole = assertProducerPrefix(log, 'the log');
     assert.equal(log.length, whole * LINE_LEN, 'the log holds whole lines only');
     assertProducerPrefix(log + rest, 'the log followed by what is left in the pipe');

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, waitUp, zombieChildren,
+  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, treeRoot, waitUp, zombieChildren,
 } from './svscan-util';
 import { exitOf, startSupervise, status } from './supervise-util';
 import { setChildSubreaper } from '../lib/os/sys';
@@ -41,9 +41,11 @@ function tests(): void {
   });
 
   function root(): string {
-    const r = procs.tmpdir('dtn-adopt-');
-    roots.push(r);
-    return r;
+    return treeRoot(procs, roots, 'dtn-adopt-', []).dir;
+  }
+
+  function scanRoot(): { scan: string; logs: string } {
+    return treeRoot(procs, roots, 'dtn-adopt-', ['scan', 'logs']);
   }
 
   /** Starts argv under a subreaper (its own process group, killed at cleanup); returns the subreaper's pid. */
@@ -235,11 +237,7 @@ function tests(): void {
   }
 
   test('svscan --host killed: a new host adopts every ./run (20 services, logs), takes the log pipes back; nothing lost, nothing doubled', async (t) => {
-    const r = root();
-    const scan = path.join(r, 'service');
-    const logs = path.join(r, 'logs');
-    fs.mkdirSync(scan);
-    fs.mkdirSync(logs);
+    const { scan, logs } = scanRoot();
     const N = 20;
     const withLog = new Set([0, 3, 7, 11, 15, 19]);
     const dirs: string[] = [];
@@ -299,11 +297,7 @@ function tests(): void {
   });
 
   test('svscan (a supervise per service) killed: the new one takes the log pipe back; a supervise it starts later adopts ./run and writes into that pipe', async () => {
-    const r = root();
-    const scan = path.join(r, 'service');
-    const logs = path.join(r, 'logs');
-    fs.mkdirSync(scan);
-    fs.mkdirSync(logs);
+    const { scan, logs } = scanRoot();
     const m = makeService(path.join(scan, 'm'), COUNTER, '#!/bin/sh\nexec multilog t ./main\n');
     const log = path.join(m, 'log');
     underSubreaper([bin('svscan'), scan], { PATH: pathFor('ours') });
@@ -337,11 +331,7 @@ function tests(): void {
   });
 
   test('svscanboot is a child subreaper: what a killed svscan --host leaves running is re-parented to it, adopted by a new host, and reaped', async () => {
-    const r = root();
-    const scan = path.join(r, 'service');
-    const logs = path.join(r, 'logs');
-    fs.mkdirSync(scan);
-    fs.mkdirSync(logs);
+    const { scan, logs } = scanRoot();
     const a = makeService(path.join(scan, 'a'), '#!/bin/sh\nexec sleep 1000\n');
     const boot = procs.start(bin('svscanboot'), ['--host', scan], { detached: true });
     const run1 = await waitUp(a);

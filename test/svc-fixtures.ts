@@ -5,7 +5,7 @@ import { after } from 'node:test';
 import { ChildProcess, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, ROOT, RunResult, alive, run, waitFor, writeExecutable } from './helpers';
+import { Procs, ROOT, RunResult, alive, readAvailable, run, waitFor, writeExecutable } from './helpers';
 
 /** A run script that logs every catchable signal it gets (one name per line in ./log) and its pid in ./pid. */
 export const TRAP_RUN = `#!/bin/sh
@@ -109,20 +109,7 @@ export class FakeSupervise {
 
   /** Everything written to supervise/control since the last call. */
   drainControl(): string {
-    const chunks: Buffer[] = [];
-    const buf = Buffer.alloc(65536);
-    for (;;) {
-      let n = 0;
-      try {
-        n = fs.readSync(this.controlFd, buf, 0, buf.length, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
-        throw e;
-      }
-      if (n === 0) break;
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-    }
-    return Buffer.concat(chunks).toString('latin1');
+    return readAvailable(this.controlFd).toString('latin1');
   }
 
   close(): void {

@@ -179,14 +179,14 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 /**
- * A fresh directory for one test's tree (removed by procs.cleanup) with the
+ * A fresh directory for one test's tree (`dir`, removed by procs.cleanup) with the
  * subdirectories named, remembered in `roots` so that killUnder(roots)
  * finds whatever the test left running there.
  */
-export function treeRoot<K extends string>(procs: Procs, roots: string[], prefix: string, subdirs: readonly K[]): Record<K, string> {
+export function treeRoot<K extends string>(procs: Procs, roots: string[], prefix: string, subdirs: readonly K[]): Record<K | 'dir', string> {
   const r = procs.tmpdir(prefix);
   roots.push(r);
-  const out = {} as Record<K, string>;
+  const out = { dir: r } as Record<K | 'dir', string>;
   for (const d of subdirs) {
     out[d] = path.join(r, d === 'scan' ? 'service' : d);
     fs.mkdirSync(out[d]);
