@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ctx } from './context';
 import { isUp, makeServices } from './services';
-import { C, missingAny, OURS, prog, Suite, SUITES } from './suites';
+import { C, missingCases, OURS, prog, Suite, SUITES, withoutCa } from './suites';
 import { addRow, vsNode } from './table';
 import { checkAborted, median, nowMs, sleep, until } from './util';
 
@@ -35,12 +35,7 @@ function nodeFloor(env = C.env): Timed {
 // Node parses the certificates of NODE_EXTRA_CA_CERTS at every start; the
 // launchers move it out of Node's way, so the floor without it is shown too.
 const CA = 'NODE_EXTRA_CA_CERTS';
-const envWithoutCa = (): NodeJS.ProcessEnv | undefined => {
-  if (C.env[CA] === undefined) return undefined;
-  const env = { ...C.env };
-  delete env[CA];
-  return env;
-};
+const envWithoutCa = (): NodeJS.ProcessEnv | undefined => (C.env[CA] === undefined ? undefined : withoutCa(C.env));
 
 /** Supervised services for svstat, svok and svc (the C supervise, the same for both suites). */
 async function fixture(ctx: Ctx): Promise<{ dirs: string[]; env: string; lock: string }> {
@@ -81,13 +76,9 @@ export async function cliLatency(ctx: Ctx): Promise<void> {
   ];
 
   // A program that is missing, or whose exit status differs from the C one, is not timed.
-  const notes = new Map<Case, string>();
+  const notes = missingCases(cases);
   for (const c of cases) {
-    const why = missingAny(OURS, c.needs);
-    if (why) {
-      notes.set(c, why);
-      continue;
-    }
+    if (notes.has(c)) continue;
     const [oc, oa] = c.argv(OURS);
     const [cc, ca] = c.argv(C);
     const ours = timeRun(oc, oa, OURS.env);

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ctx } from './context';
 import { isUp, makeServices } from './services';
-import { C, missingAny, OURS, prog } from './suites';
+import { C, missingCases, OURS, prog, withoutCa } from './suites';
 import { checkAborted, median, nowMs, sleep, until } from './util';
 
 interface Case {
@@ -46,12 +46,6 @@ function timeRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): { ms: num
   const t0 = nowMs();
   const r = spawnSync(cmd, args, { stdio: 'ignore', env, timeout: 10000 });
   return { ms: nowMs() - t0, status: r.status };
-}
-
-function withoutCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out = { ...env };
-  delete out.NODE_EXTRA_CA_CERTS;
-  return out;
 }
 
 export async function startup(ctx: Ctx): Promise<void> {
@@ -90,13 +84,9 @@ export async function startup(ctx: Ctx): Promise<void> {
 
   const env = withoutCa(OURS.env);
   const cEnv = withoutCa(C.env);
-  const notes = new Map<Case, string>();
+  const notes = missingCases(cases);
   for (const c of cases) {
-    const why = missingAny(OURS, c.needs);
-    if (why) {
-      notes.set(c, why);
-      continue;
-    }
+    if (notes.has(c)) continue;
     const r = timeRun(c.argv[0], c.argv[1], env);
     if (r.status !== 0) notes.set(c, `${c.figure}: exited ${r.status}`);
   }

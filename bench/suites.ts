@@ -47,7 +47,19 @@ export function missing(s: Suite, name: string): string | undefined {
   }
 }
 
-/** Why one of the programs named cannot be measured (undefined if all can). */
-export function missingAny(s: Suite, names: readonly string[]): string | undefined {
-  return names.map((n) => missing(s, n)).find((m) => m);
+/** The cases one of whose programs (ours) is missing, each with why: they are not timed. */
+export function missingCases<T extends { needs: readonly string[] }>(cases: readonly T[]): Map<T, string> {
+  const notes = new Map<T, string>();
+  for (const c of cases) {
+    const why = c.needs.map((n) => missing(OURS, n)).find((m) => m);
+    if (why) notes.set(c, why);
+  }
+  return notes;
+}
+
+/** env without NODE_EXTRA_CA_CERTS, whose certificates Node parses at every start. */
+export function withoutCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  delete out.NODE_EXTRA_CA_CERTS;
+  return out;
 }
