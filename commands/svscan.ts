@@ -59,7 +59,7 @@ if (process.pid === 1) {
   process.on('SIGINT', stop);
   // loaded only here: koffi is not needed otherwise
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { reapOrphans } = require('../lib/scan/reaper') as typeof import('../lib/scan/reaper');
+  const { reapOrphans } = require('../lib/os/child-exits') as typeof import('../lib/os/child-exits');
   reapOrphans((pid) => scanner.pids().includes(pid));
 }
 scanner.start();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { answerHelp } from '../lib/os/help';
 import { captureLimits, spawnWithLimits } from '../lib/exec/limits';
 import { isSupervised } from '../lib/control/service';
-import { reapOrphans } from '../lib/scan/reaper';
+import { reapOrphans } from '../lib/os/child-exits';
 import * as sys from '../lib/os/sys';
 import { showAs } from '../lib/os/proctitle';
 import { rawArgs } from '../lib/os/raw-argv';

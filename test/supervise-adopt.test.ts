@@ -14,11 +14,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import {
-  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, treeRoot, waitUp, zombieChildren,
+  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, treeRoot, waitRecorded, waitUp, zombieChildren,
 } from './svscan-util';
 import { exitOf, startSupervise, status } from './supervise-util';
 import { setChildSubreaper } from '../lib/os/sys';
-import { reapOrphans } from '../lib/scan/reaper';
+import { reapOrphans } from '../lib/os/child-exits';
 
 const harness = process.env.DTN_SUBREAPER;
 if (harness) {
@@ -100,7 +100,7 @@ function tests(): void {
     const pid = await waitUp(dir);
     procs.adopt(pid);
     const first = info(dir)!.supervise;
-    assert.ok(fs.existsSync(path.join(dir, 'supervise', 'running')), 'the record is written');
+    await waitRecorded(dir, pid);
     const started = status(dir)!.when;
     // old enough for svstat to show seconds of uptime
     await waitFor(() => Date.now() / 1000 - started.sec >= 2, 'two seconds of uptime');
@@ -134,7 +134,7 @@ function tests(): void {
     assert.deepEqual(info(dir)!.lastExit && { ...info(dir)!.lastExit, at: undefined }, { at: undefined, code: null, signal: null, adopted: true },
       'info says the exit code of the adopted ./run is unknown');
     await waitFor(() => zombieChildren(reaper).length === 0, 'the subreaper to reap the adopted ./run');
-    assert.ok(fs.existsSync(path.join(dir, 'supervise', 'running')), 'a record for the new ./run');
+    await waitRecorded(dir, next);
     assert.equal((info(dir) as { adopted?: number }).adopted, undefined, 'nothing adopted any more');
 
     execFileSync(bin('svc'), ['-d', dir]);
@@ -148,6 +148,7 @@ function tests(): void {
     underSubreaper([bin('supervise'), dir]);
     const pid = await waitUp(dir);
     procs.adopt(pid);
+    await waitRecorded(dir, pid);
     let sup = info(dir)!.supervise;
     let last: ReturnType<typeof startSupervise> | undefined;
     for (let i = 0; i < 2; i++) {
@@ -179,6 +180,7 @@ function tests(): void {
     underSubreaper([bin('supervise'), dir]);
     const pid = await waitUp(dir);
     procs.adopt(pid);
+    await waitRecorded(dir, pid);
     const started = status(dir)!.when;
     await killHard(info(dir)!.supervise);
     const next = startSupervise(procs, dir);
@@ -250,6 +252,7 @@ function tests(): void {
     const reaper = underSubreaper([bin('svscan'), '--host', scan], { PATH: pathFor('ours') });
     const pids = new Map<string, number>();
     for (const d of all) pids.set(d, await waitUp(d, d, 20000));
+    for (const d of all) await waitRecorded(d, pids.get(d)!);
     for (const d of logged_) await waitFor(() => logged(d).length >= 5, `lines logged for ${d}`);
     const host1 = info(dirs[0])!.supervise;
     const pipeOf = new Map(logged_.map((d) => [d, pipeFds(pids.get(path.join(d, 'log'))!).get(0)]));
@@ -303,6 +306,8 @@ function tests(): void {
     underSubreaper([bin('svscan'), scan], { PATH: pathFor('ours') });
     const run1 = await waitUp(m);
     const logRun = await waitUp(log);
+    await waitRecorded(m, run1);
+    await waitRecorded(log, logRun);
     await waitFor(() => logged(m).length >= 5, 'lines logged');
     const pipe = pipeFds(logRun).get(0)!;
     const sup1 = supervisesIn(m)[0];
@@ -335,6 +340,7 @@ function tests(): void {
     const a = makeService(path.join(scan, 'a'), '#!/bin/sh\nexec sleep 1000\n');
     const boot = procs.start(bin('svscanboot'), ['--host', scan], { detached: true });
     const run1 = await waitUp(a);
+    await waitRecorded(a, run1);
     const host1 = info(a)!.supervise;
     assert.equal(ppidOf(host1), boot.pid, 'svscan is a child of svscanboot');
     await killHard(host1);

@@ -108,6 +108,21 @@ export async function waitUp(dir: string, what = dir, timeoutMs = 10000): Promis
   }, `${what} up`, timeoutMs);
 }
 
+/**
+ * Waits until dir/supervise/running names pid: our supervisors write it
+ * once ./run's exec is over (lib/supervise/adopt.ts), a moment after the
+ * status names it. Only then can a supervisor killed adopt it.
+ */
+export async function waitRecorded(dir: string, pid: number, timeoutMs = 5000): Promise<void> {
+  await waitFor(() => {
+    try {
+      return fs.readFileSync(path.join(dir, 'supervise', 'running'), 'latin1').startsWith(`${pid} `);
+    } catch {
+      return false;
+    }
+  }, `${dir}: the record of ./run ${pid}`, timeoutMs);
+}
+
 /** The pipe inodes among the open descriptors of pid: fd number → inode. */
 export function pipeFds(pid: number): Map<number, string> {
   const out = new Map<number, string>();

@@ -56,14 +56,24 @@ export function captureLimits(): Map<number, number> {
   return recorded;
 }
 
-/** The soft limits to give children that differ from this process's own (`current`: ours, as read). */
-export function limitsToRestore(): Array<{ resource: number; limit: sys.RLimit; current: sys.RLimit }> {
-  const out: Array<{ resource: number; limit: sys.RLimit; current: sys.RLimit }> = [];
+type Restore = Array<{ resource: number; limit: sys.RLimit; current: sys.RLimit }>;
+let toRestore: Restore | undefined;
+
+/**
+ * The soft limits to give children that differ from this process's own
+ * (`current`: ours, as read). Read once: a process of ours changes its own
+ * limits only around a spawn (spawnWithLimits, which puts them back) or
+ * right before an exec.
+ */
+export function limitsToRestore(): Restore {
+  if (toRestore) return toRestore;
+  const out: Restore = [];
   for (const [resource, soft] of captureLimits()) {
     const now = sys.getrlimit(resource);
     const want = Math.min(soft, now.hard);
     if (want !== now.soft) out.push({ resource, limit: { soft: want, hard: now.hard }, current: now });
   }
+  toRestore = out;
   return out;
 }
 

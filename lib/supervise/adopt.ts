@@ -52,14 +52,8 @@ interface ProcStat {
   start: string;
 }
 
-/** Fields 3 (state) and 22 (starttime) of /proc/PID/stat; undefined when there is no such process. */
-function procStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
+/** Fields 3 (state) and 22 (starttime) of the text of /proc/PID/stat. */
+function parseStat(text: string): ProcStat | undefined {
   // the name (field 2) is in parentheses and may hold anything: count after its last ')'
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3, so field 22 is rest[19]
@@ -67,23 +61,37 @@ function procStat(pid: number): ProcStat | undefined {
   return { state: rest[0], start: rest[19] };
 }
 
-/** The identity of a process (our child just spawned, say); undefined if it is gone. */
-export function processId(pid: number): ProcessId | undefined {
-  const st = procStat(pid);
-  return st ? { pid, start: st.start } : undefined;
+/** Fields 3 (state) and 22 (starttime) of /proc/PID/stat; undefined when there is no such process. */
+function procStat(pid: number): ProcStat | undefined {
+  try {
+    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return undefined;
+  }
 }
 
-/** Writes supervise/running for ./run just started (atomically); a failure only costs the adoption later. */
-export function writeRecord(dir: string, pid: number): void {
-  const id = processId(pid);
-  if (!id) return;
-  const fresh = path.join(dir, 'supervise', `${RECORD}.new`);
-  try {
-    fs.writeFileSync(fresh, `${id.pid} ${id.start} ${currentBoot()}\n`, { mode: 0o644 });
-    fs.renameSync(fresh, path.join(dir, 'supervise', RECORD));
-  } catch {
-    // no record: a supervisor after us starts ./run anew, as the C one does
-  }
+/**
+ * Writes supervise/running for ./run just started (atomically), once its
+ * start time can be read: /proc/PID/stat of a process in the middle of an
+ * exec cannot be read before the exec is over (the read waits, 1 to 4 ms
+ * here, and a shell script's `exec` is a second one), so it is read in
+ * libuv's thread pool, after the status names the pid. A supervisor killed
+ * in between finds no record and starts ./run anew, as the C one would.
+ * `current()` says whether pid is still the service when the time arrives.
+ * A failure only costs the adoption later.
+ */
+export function recordWhenStarted(dir: string, pid: number, current: () => boolean): void {
+  fs.readFile(`/proc/${pid}/stat`, 'latin1', (err, text) => {
+    const st = err ? undefined : parseStat(text);
+    if (!st || !current()) return;
+    const fresh = path.join(dir, 'supervise', `${RECORD}.new`);
+    try {
+      fs.writeFileSync(fresh, `${pid} ${st.start} ${currentBoot()}\n`, { mode: 0o644 });
+      fs.renameSync(fresh, path.join(dir, 'supervise', RECORD));
+    } catch {
+      // no record: a supervisor after us starts ./run anew, as the C one does
+    }
+  });
 }
 
 /** Removes supervise/running (./run exited and was seen to). */

@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as sys from '../os/sys';
-import { encodeStatus, Status } from './status';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NONBLOCK } = fs.constants;
 
@@ -145,9 +144,9 @@ function replaceFile(dir: string, label: string, name: string, data: Buffer): { 
   return undefined;
 }
 
-/** Replaces supervise/status (the 18-byte record shared with the C tools). */
-export function writeStatusFile(dir: string, label: string, status: Status): { what: string; cause: unknown } | undefined {
-  return replaceFile(dir, label, 'status', encodeStatus(status));
+/** Replaces supervise/status with an 18-byte record (encodeStatus: the format shared with the C tools). */
+export function writeStatusFile(dir: string, label: string, record: Buffer): { what: string; cause: unknown } | undefined {
+  return replaceFile(dir, label, 'status', record);
 }
 
 /** Beyond 0.76: what the 18 bytes cannot say, in supervise/info (one JSON object). */

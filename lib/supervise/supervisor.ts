@@ -4,18 +4,19 @@
 // state, so that one process could run several.
 //
 // Idle, it costs no wakeup: the control FIFO is read as a libuv pipe
-// stream, the child's exit arrives through libuv's SIGCHLD handling, and a
+// stream, the child's exit arrives with SIGCHLD (lib/os/child-exits.ts), and a
 // timer exists only while a start waits out the one-second rule.
-import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { reason } from '../os/errors';
-import { keepIgnored, Std, withInherited } from '../exec/pass-on';
+import { keepIgnored, Std } from '../exec/pass-on';
 import { spawnWithLimits } from '../exec/limits';
-import { Want } from './status';
+import { spawnChild } from '../exec/spawn-child';
+import type { ChildExit } from '../os/child-exits';
+import { encodeStatus, Want } from './status';
 import { format, now, Tai64n } from '../tai64';
-import { Adopted, adoptRunning, clearRecord, writeRecord } from './adopt';
+import { Adopted, adoptRunning, clearRecord, recordWhenStarted } from './adopt';
 import { checkExecutable, checkFormat } from './runnable';
 import {
   closeFds, openLockAndControl, openOk, ServiceInfo, SuperviseFds, writeInfoFile, writeStatusFile,
@@ -67,7 +68,8 @@ export class Supervisor {
   private paused = false;
   private exitRequested = false;
   private finished = false;
-  private child: ChildProcess | undefined;
+  /** The pid of ./run (or of the stand-in) while it is our child and its exit not yet seen. */
+  private child = 0;
   /** A ./run left running by a supervisor before us, watched until it exits (lib/supervise/adopt.ts). */
   private adopted: Adopted | undefined;
   private pid = 0;
@@ -82,6 +84,9 @@ export class Supervisor {
   private fds: Partial<SuperviseFds> = {};
   private readonly info: ServiceInfo = { supervise: process.pid, starts: 0, failures: 0, lastExit: null };
   private control: net.Socket | undefined;
+  /** The status record last written, while that write succeeded. */
+  private lastStatus: Buffer | undefined;
+  private infoWrites = 0;
   private stopPolling: (() => void) | undefined;
 
   constructor(opts: SupervisorOptions) {
@@ -112,12 +117,14 @@ export class Supervisor {
       throw e;
     }
     this.listen(controlRead);
-    writeInfoFile(this.dir, this.info);
+    const infoWrites = this.infoWrites;
     if (this.want === 'up' && !this.adopted) this.requestStart();
+    // a start has written it already
+    if (this.infoWrites === infoWrites) this.saveInfo();
     // the C supervise writes the status once more as its command loop
-    // begins, and once more as it exits (finish): the same record, but a
-    // status that cannot be written is warned about each time
-    this.announce();
+    // begins (the same record: a status that cannot be written is warned
+    // about each time, one just written needs no second copy)
+    this.announce(true);
   }
 
   /** Releases every fd (and the lock). The service, if running, is left alone. */
@@ -145,7 +152,7 @@ export class Supervisor {
 
   /** The pid of ./run when it is our child (not adopted, see takeOver), else 0. */
   get childPid(): number {
-    return this.child ? this.pid : 0;
+    return this.child;
   }
 
   /**
@@ -260,14 +267,23 @@ export class Supervisor {
     }
   }
 
-  private announce(): void {
-    const failure = writeStatusFile(this.dir, this.label, {
+  /** Writes the status; `unlessWritten`: not when this very record was the last one written, successfully. */
+  private announce(unlessWritten = false): void {
+    const record = encodeStatus({
       when: this.when,
       pid: this.pid,
       paused: this.pid !== 0 && this.paused,
       want: this.want,
     });
+    if (unlessWritten && this.lastStatus?.equals(record)) return;
+    const failure = writeStatusFile(this.dir, this.label, record);
+    this.lastStatus = failure ? undefined : record;
     if (failure) this.log(`${this.prog}: warning: ${failure.what}: ${reason(failure.cause)}\n`);
+  }
+
+  private saveInfo(): void {
+    this.infoWrites++;
+    writeInfoFile(this.dir, this.info);
   }
 
   private finish(): void {
@@ -304,42 +320,36 @@ export class Supervisor {
   private start(): void {
     this.lastStart = performance.now();
     this.paused = false;
-    let child: ChildProcess;
+    let pid: number;
     try {
-      child = spawnWithLimits(keepIgnored(['./run']), (argv) => {
+      pid = spawnWithLimits(keepIgnored(['./run']), (argv) => {
         // A shell prefix restores limits Node cannot lower on itself
         // (lib/exec/limits.ts) or ignored signals (lib/exec/pass-on.ts): ./run's
-        // own errors must still be ours to report.
-        const prefixed = argv[0] !== './run';
-        if (prefixed) checkExecutable(`${this.dir}/run`);
-        checkFormat(this.dir, prefixed);
-        return spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: withInherited(this.stdio) });
+        // own errors must still be ours to report. Unprefixed, posix_spawn
+        // reports them itself.
+        if (argv[0] !== './run') {
+          checkExecutable(`${this.dir}/run`);
+          checkFormat(this.dir, true);
+        }
+        return spawnChild(argv, { cwd: this.dir, stdio: this.stdio }, (exit) => this.exited(pid, exit));
       });
     } catch (e) {
       this.startFailed(e);
       return;
     }
-    if (child.pid === undefined) {
-      // spawn reports ENOENT, EACCES and a few others on the next tick
-      child.once('error', (e) => this.startFailed(e));
-      return;
-    }
-    // the record first: a status that names the pid implies its record
-    writeRecord(this.dir, child.pid);
-    this.adopt(child as ChildProcess & { pid: number });
+    this.adopt(pid);
     // the second counts from the moment ./run exists, as in C (fork, then sleep)
     this.lastStart = performance.now();
     this.info.starts++;
-    writeInfoFile(this.dir, this.info);
+    this.saveInfo();
+    recordWhenStarted(this.dir, pid, () => this.child === pid);
   }
 
-  /** child is the service now: its pid in the status, its exit watched. */
-  private adopt(child: ChildProcess & { pid: number }, standingIn = false): void {
+  /** The child pid is the service now: its pid in the status (its exit is watched by whoever spawned it). */
+  private adopt(pid: number, standingIn = false): void {
     this.standingIn = standingIn;
-    child.on('error', () => undefined);
-    child.once('exit', (code, signal) => this.exited(child, code, signal));
-    this.child = child;
-    this.pid = child.pid;
+    this.child = pid;
+    this.pid = pid;
     this.when = now();
     this.announce();
   }
@@ -356,8 +366,8 @@ export class Supervisor {
     this.log(`${this.prog}: fatal: unable to start ${this.label}/run: ${reason(err)}\n`);
     if (this.finished) return;
     this.info.failures++;
-    writeInfoFile(this.dir, this.info);
-    const stub = standIn();
+    this.saveInfo();
+    const stub = standIn((exit) => this.exited(stub, exit));
     if (stub) {
       this.adopt(stub, true);
       return;
@@ -378,10 +388,10 @@ export class Supervisor {
    * Its exit is reported at the same moment here; commands are still read
    * meanwhile.
    */
-  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private exited(child: number, exit: ChildExit): void {
     if (this.child !== child) return;
-    this.child = undefined;
-    this.afterSecond(() => this.down(code, signal));
+    this.child = 0;
+    this.afterSecond(() => this.down(exit.code, exit.signal));
   }
 
   /** Runs then once a second has passed since the last start (now if it has). */
@@ -403,27 +413,27 @@ export class Supervisor {
     this.when = now();
     if (this.finished) return;
     this.announce();
-    if (!this.standingIn) {
-      clearRecord(this.dir);
+    const exitSeen = !this.standingIn;
+    if (exitSeen) {
       this.info.lastExit = adopted ? { at: format(this.when), code, signal, adopted: true } : { at: format(this.when), code, signal };
-      writeInfoFile(this.dir, this.info);
     }
-    if (this.exitRequested) {
-      this.finish();
-      return;
+    const infoWrites = this.infoWrites;
+    // the successor first: it is what a crashed service waits for
+    if (!this.exitRequested && this.want === 'up') this.requestStart();
+    if (exitSeen) {
+      clearRecord(this.dir);
+      // unless a start has written it already
+      if (this.infoWrites === infoWrites) this.saveInfo();
     }
-    if (this.want === 'up') this.requestStart();
+    if (this.exitRequested) this.finish();
   }
 }
 
-/** A child that exits 111 at once, as the C supervise's child does when ./run cannot be executed. */
-function standIn(): (ChildProcess & { pid: number }) | undefined {
-  let child: ChildProcess;
+/** A child that exits 111 at once, as the C supervise's child does when ./run cannot be executed; 0 if none could be started. */
+function standIn(onExit: (exit: ChildExit) => void): number {
   try {
-    child = spawn('/bin/sh', ['-c', 'exit 111'], { stdio: 'ignore' });
+    return spawnChild(['/bin/sh', '-c', 'exit 111'], { stdio: ['ignore', 'ignore', 'ignore'] }, onExit);
   } catch {
-    return undefined;
+    return 0;
   }
-  child.on('error', () => undefined);
-  return child.pid === undefined ? undefined : (child as ChildProcess & { pid: number });
 }
