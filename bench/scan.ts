@@ -13,19 +13,19 @@ import { addRow, atMost, both, hostAtMost, Row } from './table';
 import { checkAborted, errorText, median, nowMs, sleep, until } from './util';
 
 /** What is measured: the C svscan, ours, ours in host mode. */
-interface Variant {
+export interface Variant {
   key: 'ours' | 'C' | 'host';
   suite: Suite;
   host: boolean;
 }
 
-const VARIANTS: readonly Variant[] = [
+export const VARIANTS: readonly Variant[] = [
   { key: 'ours', suite: OURS, host: false },
   { key: 'host', suite: OURS, host: true },
   { key: 'C', suite: C, host: false },
 ];
 
-interface Tree {
+export interface Tree {
   suite: Suite;
   host: boolean;
   /** Everything of this tree is under base (the stop finds its processes by cwd). */
@@ -45,7 +45,7 @@ function makeTree(ctx: Ctx, v: Variant | Suite, n: number): Tree {
   return { suite, host, base, scan, dirs: makeServices(scan, n) };
 }
 
-function startScan(ctx: Ctx, t: Tree): void {
+export function startScan(ctx: Ctx, t: Tree): void {
   const why = missing(t.suite, 'svscan') ?? missing(t.suite, 'supervise');
   if (why) throw new Error(why);
   ctx.procs.addServices(t.dirs);
@@ -53,7 +53,7 @@ function startScan(ctx: Ctx, t: Tree): void {
   t.svscan = child.pid;
 }
 
-function stopTree(ctx: Ctx, t: Tree): void {
+export function stopTree(ctx: Ctx, t: Tree): void {
   const left = ctx.procs.stopTree(t.svscan, t.dirs, t.base);
   if (left.length) ctx.log(`warning: still running after stopping ${t.suite.name} svscan: ${left.join(', ')}`);
   fs.rmSync(t.base, { recursive: true, force: true });
@@ -72,7 +72,7 @@ async function allUp(t: Tree, t0: number, timeoutMs: number): Promise<number> {
 }
 
 /** Starts svscan on n services and returns the tree with the time until all are up. */
-async function scaleOnce(ctx: Ctx, v: Variant, n: number): Promise<{ tree: Tree; ms: number; cpuMs: number }> {
+export async function scaleOnce(ctx: Ctx, v: Variant, n: number): Promise<{ tree: Tree; ms: number; cpuMs: number }> {
   const tree = makeTree(ctx, v, n);
   try {
     const t0 = nowMs();
@@ -87,14 +87,14 @@ async function scaleOnce(ctx: Ctx, v: Variant, n: number): Promise<{ tree: Tree;
   }
 }
 
-type Pair<T> = Record<Variant['key'], T>;
+export type Pair<T> = Record<Variant['key'], T>;
 
-function pairRow(r: Omit<Row, 'ours' | 'c' | 'host'>, v: Partial<Pair<number | undefined>>): void {
+export function pairRow(r: Omit<Row, 'ours' | 'c' | 'host'>, v: Partial<Pair<number | undefined>>): void {
   addRow({ ...r, ours: v.ours, c: v.C, host: v.host });
 }
 
 /** The supervise processes of a tree (none in host mode: svscan's children are the services). */
-function superviseOf(t: Tree): number[] {
+export function superviseOf(t: Tree): number[] {
   return t.host ? [] : childrenOf(t.svscan!);
 }
 
@@ -109,7 +109,7 @@ function snapshot(t: Tree): Snapshot {
   return { svscan: memory(t.svscan!), supervise: superviseOf(t).map(memory) };
 }
 
-function totalActivity(pids: number[]): Activity {
+export function totalActivity(pids: number[]): Activity {
   return pids.map(activity).reduce((a, b) => ({ cpuNs: a.cpuNs + b.cpuNs, switches: a.switches + b.switches }), { cpuNs: 0, switches: 0 });
 }
 

@@ -17,16 +17,17 @@ export interface SpawnChildOptions {
   stdio: [Std, Std, Std];
 }
 
-let environ: { from: NodeJS.ProcessEnv; keys: number; entries: string[] } | undefined;
+let environ: string[] | undefined;
 
-/** process.env as `NAME=VALUE` strings; built again only when a variable was added or removed (nothing of ours changes one). */
+/**
+ * process.env as `NAME=VALUE` strings, built at the first start: the
+ * programs that start children (supervise, svscan) never change their
+ * environment after their first lines (captureLimits), and reading
+ * process.env costs more than the spawn's own work here.
+ */
 function environment(): string[] {
-  const keys = Object.keys(process.env).length;
-  if (environ?.from === process.env && environ.keys === keys) return environ.entries;
-  const entries: string[] = [];
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) entries.push(`${k}=${v}`);
-  environ = { from: process.env, keys, entries };
-  return entries;
+  environ ??= Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  return environ;
 }
 
 /** A descriptor handed to a child as its stdin/stdout/stderr must block there (libuv clears O_NONBLOCK too). */
