@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
-import { allProcs } from './svscan-util';
+import { allProcs } from './fixtures/tree';
 
 const procs = new Procs();
 let dir = '';

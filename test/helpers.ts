@@ -148,6 +148,25 @@ export class Procs {
   }
 }
 
+export interface Ending {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Resolves with the exit code (or signal) of a child, or undefined after timeoutMs. */
+export function exitOf(child: ChildProcess, timeoutMs = 30000): Promise<Ending | undefined> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
 /** Whether a pid is alive and not a zombie. */
 export function alive(pid: number): boolean {
   try {

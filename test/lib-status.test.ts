@@ -1,7 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { Procs, cbin, run, waitFor } from './helpers';
-import { makeService, rawStatus, startSupervise, waitDown, waitUp } from './svc-fixtures';
+import { PID_TRAP_RUN, makeService, rawStatus, waitDown, waitUp } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
 import { STATUS_SIZE, Status, decodeStatus, encodeStatus } from '../lib/supervise/status';
 import { format } from '../lib/tai64';
 
@@ -31,10 +33,10 @@ test('decode: short records are undefined, longer ones use the first 18 bytes, u
 
 test('records written by the C supervise decode to the right state and re-encode identically', async () => {
   const root = procs.tmpdir();
-  const s = makeService(root, 's');
+  const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
   const svc = cbin('svc');
   const t0 = Math.floor(Date.now() / 1000);
-  await startSupervise(procs, cbin('supervise'), s);
+  await startSupervise(procs, s, { prog: cbin('supervise') }).ready();
 
   const check = (expect: Omit<Status, 'when'>, what: string) => {
     const raw = rawStatus(s);
@@ -46,7 +48,7 @@ test('records written by the C supervise decode to the right state and re-encode
     assert.deepEqual(encodeStatus(st), raw, `${what}: re-encoded`);
   };
 
-  const pid = await waitUp(s);
+  const pid = await waitUp(s, { pidFile: true });
   check({ pid, paused: false, want: 'up' }, 'up');
   await run(svc, ['-p', s]);
   await waitFor(() => rawStatus(s)[16] === 1, 'paused');
@@ -58,7 +60,7 @@ test('records written by the C supervise decode to the right state and re-encode
   await waitDown(s);
   check({ pid: 0, paused: false, want: 'down' }, 'down');
   await run(svc, ['-o', s]);
-  const pid2 = await waitUp(s, pid);
+  const pid2 = await waitUp(s, { not: pid, pidFile: true });
   check({ pid: pid2, paused: false, want: 'once' }, 'once');
   await run(svc, ['-dx', s]);
   await waitDown(s);

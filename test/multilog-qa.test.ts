@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
 import { Case, compareWithC, mask, Outcome, snapshot } from './multilog-util';
-import { mkfifo } from './svc-fixtures';
+import { mkfifo } from './fixtures/fake';
 
 const procs = new Procs();
 after(() => procs.cleanup());

@@ -7,8 +7,7 @@ import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bin, cbin, Procs, waitFor } from './helpers';
-import { exitOf } from './svscan-util';
+import { bin, cbin, Procs, waitFor, exitOf } from './helpers';
 
 const procs = new Procs();
 const mounts: string[] = [];
@@ -61,7 +60,7 @@ test('multilog: SIGTERM finishes the line, exits 0, and the next multilog gets t
   const rest = ' ends here\n' + lines(2000, 6000, 'b');
   await write(sh, rest);
   sh.stdin!.end();
-  assert.equal(await exitOf(sh), 0);
+  assert.equal((await exitOf(sh))?.code, 0);
   assert.equal(stderr, '');
   assert.equal(logged(d), first + 'the line cut by SIGTERM' + rest, 'every line exactly once, in order');
 });
@@ -80,7 +79,7 @@ test('multilog: after SIGKILL and a restart, everything written before the kill 
   const afterKill = lines(1000, 1500, 'r');
   await write(two, afterKill);
   two.stdin!.end();
-  assert.equal(await exitOf(two), 0);
+  assert.equal((await exitOf(two))?.code, 0);
   const saved = fs.readdirSync(d).filter((n) => n.endsWith('.u'));
   assert.equal(saved.length, 1, 'the unfinished current saved as one @….u file');
   assert.equal(logged(d).split('\n').filter((l) => l.startsWith('k')).length, 1000);
@@ -122,7 +121,7 @@ test('multilog: a full disk makes it warn, pause and retry; no line lost or dupl
   fs.unlinkSync(filler);
   await waitFor(() => logged(d) === text, 'every line once space is back', 20000);
   ml.stdin!.end();
-  assert.equal(await exitOf(ml), 0);
+  assert.equal((await exitOf(ml))?.code, 0);
   assert.equal(logged(d), text);
   assert.ok(fs.readdirSync(d).filter((n) => n.endsWith('.s')).length >= 2, 'rotations happened');
 });
@@ -142,6 +141,6 @@ test('multilog: SIGALRM rotates a non-empty current at once', async () => {
   assert.equal(fs.readFileSync(path.join(d, 'current'), 'latin1'), '');
   await write(ml, 'c\n');
   ml.stdin!.end();
-  assert.equal(await exitOf(ml), 0);
+  assert.equal((await exitOf(ml))?.code, 0);
   assert.equal(logged(d), 'a\nb\nc\n');
 });

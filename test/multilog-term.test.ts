@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, Procs, readAvailable, waitFor } from './helpers';
-import { exitOf, makeService, startSvscan } from './svscan-util';
+import { bin, Procs, readAvailable, waitFor, exitOf } from './helpers';
+import { makeService } from './fixtures/service';
+import { startSvscan } from './fixtures/tree';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -71,7 +72,7 @@ function assertProducerPrefix(text: string, what: string): number {
 }
 
 function exitWithin(child: ChildProcess, ms: number): Promise<number | null | 'still running'> {
-  return Promise.race([exitOf(child), new Promise<'still running'>((r) => setTimeout(() => r('still running'), ms).unref())]);
+  return exitOf(child, ms).then((e) => (e ? e.code : 'still running'));
 }
 
 function assertFinished(dir: string): void {
@@ -177,7 +178,7 @@ test('multilog under supervise under svscan: svc -dx on the log service stops it
   const base = procs.tmpdir('ml-term-svscan-');
   const scan = path.join(base, 'service');
   fs.mkdirSync(scan);
-  const svc = makeService(path.join(scan, 'talker'), `#!/bin/sh\nexec ${producer(20, 50, 20)}\n`, '#!/bin/sh\nexec multilog t n1000 ./main\n');
+  const svc = makeService(path.join(scan, 'talker'), `#!/bin/sh\nexec ${producer(20, 50, 20)}\n`, { log: '#!/bin/sh\nexec multilog t n1000 ./main\n' });
   const logDir = path.join(svc, 'log');
   const main = path.join(logDir, 'main');
   const tree = startSvscan(procs, scan, base);

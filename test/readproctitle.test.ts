@@ -4,8 +4,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { Procs, bin, cbin, run, waitFor } from './helpers';
-import { exitOf } from './svscan-util';
+import { Procs, bin, cbin, run, waitFor, exitOf } from './helpers';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -46,7 +45,7 @@ test('readproctitle: the last bytes of its input show in the process title, as w
     assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'latin1'), 'readproctitle\n', 'command name (ps -o comm, pgrep -x) as the C one');
     shown.push(t.slice(t.indexOf('service errors: ')));
     child.stdin!.end();
-    assert.equal(await exitOf(child), 0, 'exit 0 at EOF');
+    assert.equal((await exitOf(child))?.code, 0, 'exit 0 at EOF');
   }
   assert.equal(shown[0], shown[1]);
   // the window is the last argument less its first 3 bytes (shown as dots)
@@ -61,7 +60,7 @@ test('readproctitle: bytes that are not UTF-8, in its input and its arguments, s
     const { child, t } = await startShowing(cmd, '/bin/sh', ['-c', `exec "$0" "$(printf 'x\\376y')" errors: ....................`, cmd], input, 'c\xc3');
     shown.push(t.slice(t.indexOf(' ')));
     child.stdin!.end();
-    assert.equal(await exitOf(child), 0, 'exit 0 at EOF');
+    assert.equal((await exitOf(child))?.code, 0, 'exit 0 at EOF');
   }
   assert.equal(shown[0], shown[1]);
   assert.equal(shown[0], ` x\xfey errors: ${'.'.repeat(3 + 17 - input.length)}a\xffb\xc3\xa9c\xc3`);

@@ -4,8 +4,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, ROOT, waitFor } from './helpers';
-import { exitOf, killUnder, startSvscan, waitUp } from './svscan-util';
+import { Procs, ROOT, waitFor, exitOf } from './helpers';
+import { waitUp } from './fixtures/service';
+import { killUnder, startSvscan } from './fixtures/tree';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -32,8 +33,8 @@ test('service-template: copied into a scanned directory, it runs as nobody with 
   fs.symlinkSync(app, path.join(scan, 'app'));
   const tree = startSvscan(procs, scan, root);
 
-  const pid = await waitUp(app, 'the template service', 15000);
-  await waitUp(path.join(app, 'log'), 'its log service');
+  const pid = await waitUp(app, { what: 'the template service', timeoutMs: 15000 });
+  await waitUp(path.join(app, 'log'), { what: 'its log service' });
   const greeting = fs.readFileSync(path.join(app, 'env', 'GREETING'), 'latin1').split('\n')[0];
   const current = path.join(app, 'log', 'main', 'current');
   const line = await waitFor(() => readOr(current).split('\n').find((l) => l.endsWith(` ${greeting}`)) ?? '', 'the greeting in log/main/current', 10000);
@@ -47,6 +48,6 @@ test('service-template: copied into a scanned directory, it runs as nobody with 
   assert.match(limits, /^Max open files\s+1024\s/m, 'softlimit -o');
 
   process.kill(tree.pid, 'SIGTERM');
-  assert.equal(await exitOf(tree.child), 0);
+  assert.equal((await exitOf(tree.child))?.code, 0);
   assert.equal(tree.output(), '', 'no warnings');
 });

@@ -12,11 +12,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
-import {
-  ProcInfo, allProcs, isSuperviseArgv, killUnder, makeService, pathFor, pipeFds, startSvscan, statusPid, supervisesIn, treeRoot, waitRecorded, waitUp, zombieChildren,
-} from './svscan-util';
-import { exitOf, startSupervise, status } from './supervise-util';
+import { Procs, alive, bin, cbin, run, waitFor, exitOf } from './helpers';
+import { SLEEPER, makeService, statusPid, waitRecorded, waitUp, status } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
+import { ProcInfo, allProcs, isSuperviseArgv, killUnder, pathFor, pipeFds, startSvscan, supervisesIn, treeRoot, zombieChildren } from './fixtures/tree';
 import { setChildSubreaper } from '../lib/os/sys';
 import { reapOrphans } from '../lib/os/child-exits';
 
@@ -95,7 +94,7 @@ function tests(): void {
   }
 
   test('supervise killed while ./run runs: the next supervise adopts it (status, svstat, svc -t, svc -d), no second copy, no zombie', async () => {
-    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
     const reaper = underSubreaper([bin('supervise'), dir]);
     const pid = await waitUp(dir);
     procs.adopt(pid);
@@ -144,7 +143,7 @@ function tests(): void {
   });
 
   test('supervise killed again: an adopted ./run is adopted once more, paused as it was; svc -dx brings it down, its exit seen through the pidfd', async () => {
-    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
     underSubreaper([bin('supervise'), dir]);
     const pid = await waitUp(dir);
     procs.adopt(pid);
@@ -176,7 +175,7 @@ function tests(): void {
   });
 
   test('the one-second rule counts from the start of the adopted ./run', async (t) => {
-    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
     underSubreaper([bin('supervise'), dir]);
     const pid = await waitUp(dir);
     procs.adopt(pid);
@@ -196,7 +195,7 @@ function tests(): void {
   });
 
   test('a record that names another process (same pid, other start time) or a dead one: ./run is started as usual', async () => {
-    const dir = makeService(path.join(root(), 'svc'), '#!/bin/sh\nexec sleep 1000\n');
+    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
     fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
     const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
     // this test process: alive, but not with that start time
@@ -244,14 +243,13 @@ function tests(): void {
     const withLog = new Set([0, 3, 7, 11, 15, 19]);
     const dirs: string[] = [];
     for (let i = 0; i < N; i++) {
-      dirs.push(makeService(path.join(scan, `s${i}`), withLog.has(i) ? COUNTER : '#!/bin/sh\nexec sleep 1000\n',
-        withLog.has(i) ? '#!/bin/sh\nexec multilog t ./main\n' : undefined));
+      dirs.push(makeService(path.join(scan, `s${i}`), withLog.has(i) ? COUNTER : SLEEPER, { log: withLog.has(i) ? '#!/bin/sh\nexec multilog t ./main\n' : undefined }));
     }
     const logged_ = dirs.filter((_, i) => withLog.has(i));
     const all = [...dirs, ...logged_.map((d) => path.join(d, 'log'))];
     const reaper = underSubreaper([bin('svscan'), '--host', scan], { PATH: pathFor('ours') });
     const pids = new Map<string, number>();
-    for (const d of all) pids.set(d, await waitUp(d, d, 20000));
+    for (const d of all) pids.set(d, await waitUp(d, { what: d, timeoutMs: 20000 }));
     for (const d of all) await waitRecorded(d, pids.get(d)!);
     for (const d of logged_) await waitFor(() => logged(d).length >= 5, `lines logged for ${d}`);
     const host1 = info(dirs[0])!.supervise;
@@ -301,7 +299,7 @@ function tests(): void {
 
   test('svscan (a supervise per service) killed: the new one takes the log pipe back; a supervise it starts later adopts ./run and writes into that pipe', async () => {
     const { scan, logs } = scanRoot();
-    const m = makeService(path.join(scan, 'm'), COUNTER, '#!/bin/sh\nexec multilog t ./main\n');
+    const m = makeService(path.join(scan, 'm'), COUNTER, { log: '#!/bin/sh\nexec multilog t ./main\n' });
     const log = path.join(m, 'log');
     underSubreaper([bin('svscan'), scan], { PATH: pathFor('ours') });
     const run1 = await waitUp(m);
@@ -337,7 +335,7 @@ function tests(): void {
 
   test('svscanboot is a child subreaper: what a killed svscan --host leaves running is re-parented to it, adopted by a new host, and reaped', async () => {
     const { scan, logs } = scanRoot();
-    const a = makeService(path.join(scan, 'a'), '#!/bin/sh\nexec sleep 1000\n');
+    const a = makeService(path.join(scan, 'a'), SLEEPER);
     const boot = procs.start(bin('svscanboot'), ['--host', scan], { detached: true });
     const run1 = await waitUp(a);
     await waitRecorded(a, run1);

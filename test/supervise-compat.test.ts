@@ -5,10 +5,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs, run, waitFor } from './helpers';
+import { bin, cbin, Procs, run, waitFor, exitOf } from './helpers';
 import { Status } from '../lib/supervise/status';
-import { exitOf, makeService, readLog, startSupervise, superviseListing, waitStatus } from './supervise-util';
-import { rawStatus } from './svc-fixtures';
+import { SLEEPER, makeService, readLog, superviseListing, waitStatus, rawStatus } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -102,7 +102,7 @@ test('C svc/svstat/svok see our supervise exactly as the C supervise, state by s
 test('files and modes of supervise/ are those of the C supervise', async () => {
   const listing: string[] = [];
   for (const prog of [bin('supervise'), cbin('supervise')]) {
-    const dir = makeService(procs, '#!/bin/sh\nexec sleep 1000\n');
+    const dir = makeService(procs, SLEEPER);
     const sup = startSupervise(procs, dir, { prog });
     const s = await waitStatus(dir, (st) => st.pid !== 0, 'up');
     procs.adopt(s.pid);

@@ -7,7 +7,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, Procs, waitFor } from './helpers';
-import { makeService, readLog, startSupervise, waitUp } from './supervise-util';
+import { SLEEPER, makeService, readLog, waitUp } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -28,10 +29,10 @@ const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 
 test('./run: no signal ignored or blocked, blocking stdio, only fds 0-2', async () => {
-  const dir = makeService(procs, '#!/bin/sh\nexec sleep 1000\n');
+  const dir = makeService(procs, SLEEPER);
   // stdin, stdout and stderr real pipes, shared with supervise (pitfall 2)
   procs.start('/bin/sh', ['-c', `sleep 1000 | "$0" "$1" 2>&1 | cat >/dev/null`, bin('supervise'), dir], { detached: true });
-  const pid = await waitUp(procs, dir);
+  const pid = await waitUp(dir, { procs });
   await waitFor(() => fs.readlinkSync(`/proc/${pid}/exe`).endsWith('sleep'), 'run exec()ed sleep');
   assert.equal(procField(pid, 'SigIgn'), '0000000000000000');
   assert.equal(procField(pid, 'SigBlk'), '0000000000000000');
@@ -53,7 +54,7 @@ test('./run: no signal ignored or blocked, blocking stdio, only fds 0-2', async 
 test('soft limits given to supervise reach ./run (ulimit -Sn 1024, ulimit -Sv)', async () => {
   const dir = makeService(procs, '#!/bin/sh\necho "$(ulimit -Sn) $(ulimit -Sv)" > limits.txt\nexec sleep 1000\n');
   procs.start('/bin/sh', ['-c', `ulimit -Sn 1024; ulimit -Sv 8000000; exec "$0" "$1"`, bin('supervise'), dir], { detached: true });
-  await waitUp(procs, dir);
+  await waitUp(dir, { procs });
   const text = await waitFor(() => fs.readFileSync(path.join(dir, 'limits.txt'), 'utf8'), 'limits.txt');
   assert.equal(text, '1024 8000000\n');
 });
@@ -80,7 +81,7 @@ test('1 MiB written by the service through a pipe to a slow reader: nothing lost
   procs.start('/bin/sh', ['-c', `exec "$0" "$1" | ${slow} > "$2"`, bin('supervise'), dir, path.join(base, 'out.bin')], {
     detached: true,
   });
-  await waitUp(procs, dir);
+  await waitUp(dir, { procs });
   await waitFor(() => readLog(dir, 'rc.log').length > 0, 'head finished', 30000);
   assert.deepEqual(readLog(dir, 'rc.log'), ['0'], `head saw no write error: ${readLog(dir, 'head.err').join(' ')}`);
   await waitFor(() => fs.statSync(path.join(base, 'out.bin')).size >= data.length, 'all bytes read', 30000);
@@ -88,9 +89,9 @@ test('1 MiB written by the service through a pipe to a slow reader: nothing lost
 });
 
 test('supervise itself: idle means no wakeups, and stdio it shares stays blocking', async () => {
-  const dir = makeService(procs, '#!/bin/sh\nexec sleep 1000\n');
+  const dir = makeService(procs, SLEEPER);
   const sup = startSupervise(procs, dir);
-  await waitUp(procs, dir);
+  await waitUp(dir, { procs });
   const pid = sup.child.pid!;
   for (const fd of [0, 1, 2]) assert.equal(fdFlags(pid, fd) & O_NONBLOCK, 0, `supervise fd ${fd} blocking`);
   const switches = (): number => fs.readdirSync(`/proc/${pid}/task`).reduce((sum, t) => {
@@ -113,7 +114,7 @@ test('supervise itself: idle means no wakeups, and stdio it shares stays blockin
 test('SIGUSR1 to supervise opens no inspector port and supervise keeps working', async () => {
   const dir = makeService(procs, '#!/bin/sh\necho "start $$" >> starts.log\nexec sleep 1000\n');
   const sup = startSupervise(procs, dir);
-  const pid1 = await waitUp(procs, dir);
+  const pid1 = await waitUp(dir, { procs });
   const listening9229 = (): boolean => ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => {
     try {
       return fs.readFileSync(f, 'utf8').split('\n').some((l) => / [0-9A-F]+:2405 [0-9A-F]+:0000 0A /.test(l));
@@ -125,7 +126,7 @@ test('SIGUSR1 to supervise opens no inspector port and supervise keeps working',
   process.kill(sup.child.pid!, 'SIGUSR1');
   // supervise handles the signal, then a control byte proves it still works
   fs.writeFileSync(path.join(dir, 'supervise', 'control'), 'k');
-  await waitUp(procs, dir, pid1);
+  await waitUp(dir, { procs, not: pid1 });
   assert.equal(sup.child.exitCode, null);
   if (!wasListening) assert.equal(listening9229(), false, 'nothing listens on 9229');
   // beyond stdio (stderr is the test's socketpair)
@@ -154,7 +155,7 @@ rename('env.tmp', 'env.txt'); exec('sleep', '1000');
     const sup = procs.start(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'ignore', 'pipe'] });
     const err: Buffer[] = [];
     sup.stderr!.on('data', (d: Buffer) => err.push(d));
-    await waitUp(procs, dir);
+    await waitUp(dir, { procs });
     const text = await waitFor(() => fs.readFileSync(path.join(dir, 'env.txt'), 'utf8'), 'env.txt');
     // exactly: no PWD either, although the launcher's sh (and a wrapping sh) exports one
     assert.deepEqual(text.split('\0'), Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());

@@ -5,14 +5,13 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs, run, waitFor } from './helpers';
-import { exitOf, makeService, startSupervise, superviseListing, waitStatus } from './supervise-util';
-import { okAnswers } from './svc-fixtures';
+import { bin, cbin, Procs, run, waitFor, exitOf } from './helpers';
+import { SLEEPER, makeService, superviseListing, waitStatus, okAnswers } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
 
 const procs = new Procs();
 after(() => procs.cleanup());
 
-const SLEEP_RUN = '#!/bin/sh\nexec sleep 1000\n';
 const PROGS = [['ours', bin('supervise')], ['C', cbin('supervise')]] as const;
 
 
@@ -20,7 +19,7 @@ describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () 
   test('dangling supervise -> ../state: the target directory is made (0700) and used', async () => {
     const seen: string[] = [];
     for (const [name, prog] of PROGS) {
-      const dir = makeService(procs, SLEEP_RUN);
+      const dir = makeService(procs, SLEEPER);
       fs.symlinkSync('../state', path.join(dir, 'supervise'));
       const sup = startSupervise(procs, dir, { prog });
       await waitStatus(dir, (s) => s.pid !== 0, `${name}: up through the symlink`);
@@ -38,7 +37,7 @@ describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () 
     const results: string[] = [];
     for (const [, prog] of PROGS) {
       for (const len of [255, 256]) {
-        const dir = makeService(procs, SLEEP_RUN);
+        const dir = makeService(procs, SLEEPER);
         const base = path.join(path.dirname(dir), 't');
         const target = base + 'x'.repeat(len - base.length);
         fs.symlinkSync(target, path.join(dir, 'supervise'));
@@ -61,7 +60,7 @@ test('supervise/status that cannot be written: one warning per status write, as 
   for (const downFile of [true, false]) {
     const seen: string[] = [];
     for (const [name, prog] of PROGS) {
-      const dir = makeService(procs, SLEEP_RUN, downFile ? { down: '' } : {});
+      const dir = makeService(procs, SLEEPER, downFile ? { down: true } : {});
       fs.mkdirSync(path.join(dir, 'supervise', 'status.new'), { recursive: true });
       const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
       // the status is never written: wait for the warnings of the start (C: the last one a second after it)
@@ -97,7 +96,7 @@ test('a directory name that is not UTF-8 is entered and printed as the bytes giv
 
 test('signals ignored by whoever started supervise stay ignored for it (nohup supervise survives HUP), as for the C one', async () => {
   for (const [name, prog] of PROGS) {
-    const dir = makeService(procs, SLEEP_RUN);
+    const dir = makeService(procs, SLEEPER);
     const sup = startSupervise(procs, dir, { prog: '/bin/sh', args: ['-c', `trap '' HUP INT TERM; exec "$0" "$1"`, prog, dir] });
     await waitStatus(dir, (s) => s.pid !== 0, `${name}: up`);
     for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.kill(sup.child.pid!, sig);

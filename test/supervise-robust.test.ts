@@ -6,12 +6,10 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { alive, bin, cbin, Procs, run, waitFor, writeExecutable } from './helpers';
-import {
-  control, exitOf, makeService, MODES, readLog, startSupervise, status, waitStatus, waitUp,
-} from './supervise-util';
-import { okAnswers } from './svc-fixtures';
-import { zombieChildren } from './svscan-util';
+import { alive, bin, cbin, Procs, run, waitFor, writeExecutable, exitOf } from './helpers';
+import { control, makeService, readLog, status, waitStatus, waitUp, okAnswers } from './fixtures/service';
+import { MODES, startSupervise } from './fixtures/supervised';
+import { zombieChildren } from './fixtures/tree';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -26,7 +24,7 @@ for (const mode of MODES) {
   test(`${mode}: 10,000 random bytes on control: supervise survives; harmless bytes leave the service alone`, async () => {
     const dir = makeService(procs, SLEEP_RUN);
     const sup = startSupervise(procs, dir, { mode });
-    const pid = await waitUp(procs, dir);
+    const pid = await waitUp(dir, { procs });
     // without the bytes that stop, pause or signal a sleep: u, c, w and non-commands stay
     const harmless = Buffer.from([...crypto.randomBytes(20000)].filter((b) => !'dxopkthiaq12'.includes(String.fromCharCode(b)))
       .slice(0, 10000));
@@ -64,7 +62,7 @@ for (const mode of MODES) {
       assert.equal(st?.pid, p);
       startTimes.push(st!.when.sec + st!.when.nano / 1e9);
     };
-    let pid = await waitUp(procs, dir);
+    let pid = await waitUp(dir, { procs });
     started(pid);
     await logged(pid);
     // counted after some restarts: a leak grows with every one, while a host
@@ -73,7 +71,7 @@ for (const mode of MODES) {
     for (let i = 0; i < 30; i++) {
       if (i === 10) fds = openFds(sup.child.pid!);
       process.kill(pid, 'SIGKILL');
-      pid = await waitUp(procs, dir, pid);
+      pid = await waitUp(dir, { procs, not: pid });
       started(pid);
       await logged(pid);
     }
@@ -92,7 +90,7 @@ test('a second supervise on the same directory fails like the C one (both ways r
   for (const [first, second] of [[bin('supervise'), bin('supervise')], [bin('supervise'), cbin('supervise')], [cbin('supervise'), bin('supervise')]]) {
     const dir = makeService(procs, SLEEP_RUN);
     const sup = startSupervise(procs, dir, { prog: first, args: ['svc'], cwd: path.dirname(dir) });
-    const pid = await waitUp(procs, dir);
+    const pid = await waitUp(dir, { procs });
     await waitFor(() => readLog(dir, 'starts.log').length === 1, 'run started');
     const r = await run(second, ['svc'], { cwd: path.dirname(dir), timeoutMs: 5000 });
     assert.deepEqual({ code: r.code, err: r.stderr, out: r.stdout },
@@ -120,14 +118,14 @@ for (const [what, script] of [
     }, 'three failed starts');
     assert.ok(okAnswers(dir), 'supervise still runs');
     writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
-    await waitUp(procs, dir);
+    await waitUp(dir, { procs });
   });
 }
 
 test('SIGTERM kills supervise (as it does the C one) and leaves the service running', async () => {
   const dir = makeService(procs, SLEEP_RUN);
   const sup = startSupervise(procs, dir);
-  const pid = await waitUp(procs, dir);
+  const pid = await waitUp(dir, { procs });
   sup.child.kill('SIGTERM');
   assert.deepEqual(await exitOf(sup.child), { code: null, signal: 'SIGTERM' });
   assert.ok(alive(pid), 'service still running');
@@ -140,7 +138,7 @@ test('permissions: supervise/ 0700, control and ok 0600 even under umask 0; nobo
   fs.chmodSync(path.dirname(dir), 0o755);
   fs.chmodSync(dir, 0o755);
   procs.start('/bin/sh', ['-c', 'umask 0; exec "$0" "$1"', bin('supervise'), dir], { detached: true });
-  const pid = await waitUp(procs, dir);
+  const pid = await waitUp(dir, { procs });
   const mode = (f: string): string => (fs.statSync(path.join(dir, 'supervise', f)).mode & 0o7777).toString(8);
   assert.deepEqual([mode('.'), mode('control'), mode('ok'), mode('lock')], ['700', '600', '600', '600']);
   for (const argv of [[cbin('svc'), '-dx', dir], ['/bin/sh', '-c', 'printf dx > "$0"/supervise/control', dir]]) {
@@ -163,7 +161,7 @@ test('a regular file in place of supervise/control: supervise runs the service a
     fs.mkdirSync(path.join(dir, 'supervise'));
     fs.writeFileSync(path.join(dir, 'supervise', 'control'), '');
     const sup = startSupervise(procs, dir, { prog });
-    await waitUp(procs, dir);
+    await waitUp(dir, { procs });
     assert.equal(sup.child.exitCode, null, `${prog}: still running`);
     fs.appendFileSync(path.join(dir, 'supervise', 'control'), 'dx');
     assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${prog}: d then x obeyed`);

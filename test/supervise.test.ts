@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor, writeExecutable } from './helpers';
-import {
-  control, makeService, MODES, readLog, startSupervise, status, TRAP_RUN, waitStatus, waitUp,
-} from './supervise-util';
-import { okAnswers, procState } from './svc-fixtures';
+import { control, makeService, readLog, status, TRAP_RUN, waitStatus, waitUp, okAnswers } from './fixtures/service';
+import { MODES, startSupervise } from './fixtures/supervised';
+import { procState } from './fixtures/tree';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -103,7 +102,7 @@ describe('supervise: start failures are reported and retried, supervise stays', 
     assert.ok(failed.starts === 0 && failed.lastExit === null, JSON.stringify(failed));
     writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
     await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).starts === 1, 'one start in info');
-    const pid = await waitUp(procs, dir);
+    const pid = await waitUp(dir, { procs });
     assert.equal(status(dir)?.want, 'up');
     process.kill(pid, 'SIGKILL');
     await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).lastExit?.signal === 'SIGKILL',
@@ -136,7 +135,7 @@ for (const mode of MODES) {
       test(`letters through ${how}`, async () => {
         const dir = makeService(procs, TRAP_RUN);
         startSupervise(procs, dir, { mode });
-        const pid = await waitUp(procs, dir);
+        const pid = await waitUp(dir, { procs });
         await waitFor(() => readLog(dir).includes(`start ${pid}`), 'run trapping');
         const send = async (c: string): Promise<void> => {
           // the C svc knows only the 0.76 letters
@@ -184,14 +183,14 @@ for (const mode of MODES) {
 
   describe(`supervise (${mode}): the state machine`, () => {
     test('down file: starts wanting down; u starts, o runs once, x exits 0 once down', async () => {
-      const dir = makeService(procs, SLEEP_RUN, { down: '' });
+      const dir = makeService(procs, SLEEP_RUN, { down: true });
       const sup = startSupervise(procs, dir, { mode });
       await waitFor(() => okAnswers(dir), 'supervise ready (ok open, after the first status)');
       const s0 = status(dir)!;
       assert.deepEqual([s0.pid, s0.want, s0.paused], [0, 'down', false]);
       assert.deepEqual(readLog(dir, 'starts.log'), []);
       control(dir, 'u');
-      const pid1 = await waitUp(procs, dir);
+      const pid1 = await waitUp(dir, { procs });
       assert.equal(status(dir)?.want, 'up');
       await waitFor(() => readLog(dir, 'starts.log').length === 1, 'first start logged');
       control(dir, 'o');
@@ -199,7 +198,7 @@ for (const mode of MODES) {
       control(dir, 'k');
       await waitStatus(dir, (s) => s.pid === 0 && s.want === 'once', 'down, not restarted');
       control(dir, 'o');
-      const pid2 = await waitUp(procs, dir, pid1);
+      const pid2 = await waitUp(dir, { procs, not: pid1 });
       await waitFor(() => readLog(dir, 'starts.log').length === 2, 'second start logged');
       // x while up: supervise waits for the service to go down
       control(dir, 'x');
@@ -216,7 +215,7 @@ for (const mode of MODES) {
     test('p while down is forgotten at the next start; d clears paused; x while down exits at once', async () => {
       const dir = makeService(procs, SLEEP_RUN);
       const sup = startSupervise(procs, dir, { mode });
-      const pid = await waitUp(procs, dir);
+      const pid = await waitUp(dir, { procs });
       control(dir, 'p');
       await waitStatus(dir, (s) => s.paused && s.pid === pid, 'paused');
       control(dir, 'd');
@@ -227,7 +226,7 @@ for (const mode of MODES) {
       await waitFor(() => fs.statSync(path.join(dir, 'supervise', 'status')).ino !== inode, 'status rewritten after p');
       assert.equal(status(dir)?.paused, false, 'paused is reported only while up');
       control(dir, 'u');
-      const pid2 = await waitUp(procs, dir, pid);
+      const pid2 = await waitUp(dir, { procs, not: pid });
       assert.equal(status(dir)?.paused, false);
       assert.notEqual(procState(pid2), 'T');
       control(dir, 'dx');

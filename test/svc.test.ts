@@ -4,10 +4,11 @@ import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RunResult, alive, bin, cbin, run, waitFor } from './helpers';
-import {
-  makeService, notRunningDir, outcome, procState, rawStatus, runAsNobody, runBytes, bytePath, signalLog, startSupervise, statusPid, waitDown, waitUp,
-  FakeSupervise, fixtures,
-} from './svc-fixtures';
+import { PID_TRAP_RUN, makeService, rawStatus, readLog, statusPid, waitDown, waitUp } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
+import { notRunningDir, FakeSupervise, fixtures } from './fixtures/fake';
+import { outcome, runAsNobody, runBytes, bytePath } from './fixtures/compare';
+import { procState } from './fixtures/tree';
 
 const { procs, fake } = fixtures();
 
@@ -205,15 +206,14 @@ function holds(child: ChildProcess, file: string): boolean {
 /** Every command letter reaches the service of a supervise (the C one, or ours with the beyond letters). */
 async function controlScenario(supervise: string, beyond: boolean): Promise<void> {
   const root = procs.tmpdir();
-  const s = makeService(root, 's');
-  const sup = await startSupervise(procs, supervise, s);
-  const supExit = new Promise<number | null>((r) => sup.on('exit', (code) => r(code)));
-  let pid = await waitUp(s);
+  const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
+  const sup = await startSupervise(procs, s, { prog: supervise }).ready();
+  let pid = await waitUp(s, { pidFile: true });
   const send = async (opts: string) => {
     const r = await run(svc, [opts, s]);
     assert.deepEqual(outcome(r), { code: 0, stdout: '', stderr: '' }, `svc ${opts}`);
   };
-  const logged = (name: string) => waitFor(() => signalLog(s).includes(name), `${name} in the service's log`);
+  const logged = (name: string) => waitFor(() => readLog(s, 'log').includes(name), `${name} in the service's log`);
 
   const signals: Array<[string, string]> = [['-h', 'HUP'], ['-a', 'ALRM'], ['-i', 'INT']];
   if (beyond) signals.push(['-q', 'QUIT'], ['-1', 'USR1'], ['-2', 'USR2'], ['-w', 'WINCH']);
@@ -231,18 +231,18 @@ async function controlScenario(supervise: string, beyond: boolean): Promise<void
 
   await send('-t');
   await logged('TERM');
-  pid = await waitUp(s, pid);
+  pid = await waitUp(s, { not: pid, pidFile: true });
 
   await send('-k');
   const killed = pid;
-  pid = await waitUp(s, killed);
+  pid = await waitUp(s, { not: killed, pidFile: true });
   assert.ok(!alive(killed));
 
   await send('-d');
   await waitDown(s);
   assert.equal(rawStatus(s)[17], 0x64, 'want down');
   await send('-o');
-  pid = await waitUp(s);
+  pid = await waitUp(s, { pidFile: true });
   assert.equal(rawStatus(s)[17], 0, 'want once');
   await send('-u');
   await waitFor(() => rawStatus(s)[17] === 0x75, 'want up');
@@ -250,7 +250,7 @@ async function controlScenario(supervise: string, beyond: boolean): Promise<void
   await send('-x');
   assert.ok(alive(pid), '-x alone does not stop the service');
   await send('-d');
-  assert.equal(await supExit, 0, 'supervise exits 0 once the service is down after -x');
+  assert.equal((await sup.ended())?.code, 0, 'supervise exits 0 once the service is down after -x');
   await waitFor(() => !alive(pid), 'service gone');
 }
 
@@ -281,14 +281,13 @@ describe('svc controls a supervise', () => {
 
   test('the C svc controls our supervise the same way', async () => {
     const root = procs.tmpdir();
-    const s = makeService(root, 's');
-    const sup = await startSupervise(procs, bin('supervise'), s);
-    const supExit = new Promise<number | null>((r) => sup.on('exit', (code) => r(code)));
-    const pid = await waitUp(s);
+    const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
+    const sup = await startSupervise(procs, s, { prog: bin('supervise') }).ready();
+    const pid = await waitUp(s, { pidFile: true });
     await run(csvc, ['-h', s]);
-    await waitFor(() => signalLog(s).includes('HUP'), 'HUP logged');
+    await waitFor(() => readLog(s, 'log').includes('HUP'), 'HUP logged');
     await run(csvc, ['-dx', s]);
-    assert.equal(await supExit, 0);
+    assert.equal((await sup.ended())?.code, 0);
     assert.ok(!alive(pid));
   });
 });

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, run } from './helpers';
-import {
-  TRAP_RUN, bytePath, makeService, notRunningDir, outcome, runBytes, startSupervise, waitUp,
-  fixtures,
-} from './svc-fixtures';
+import { PID_TRAP_RUN, makeService, waitUp } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
+import { notRunningDir, fixtures } from './fixtures/fake';
+import { bytePath, outcome, runBytes } from './fixtures/compare';
 
 const { procs, fake } = fixtures();
 
@@ -60,13 +60,12 @@ test('svok: names that are not UTF-8 are used and printed as the bytes given', a
 test('svok follows a real supervise, the C one and ours: 0 while it runs, 100 once it has exited', async () => {
   const root = procs.tmpdir();
   for (const [name, supervise] of [['c', cbin('supervise')], ['ours', bin('supervise')]]) {
-    const s = makeService(root, name, TRAP_RUN);
-    const sup = await startSupervise(procs, supervise, s);
-    const exited = new Promise((r) => sup.on('exit', r));
-    await waitUp(s);
+    const s = makeService(path.join(root, name), PID_TRAP_RUN);
+    const sup = await startSupervise(procs, s, { prog: supervise }).ready();
+    await waitUp(s, { pidFile: true });
     for (const prog of [bin('svok'), cbin('svok')]) assert.equal((await run(prog, [s])).code, 0, `${prog} ${name}`);
     await run(cbin('svc'), ['-dx', s]);
-    await exited;
+    await sup.ended();
     for (const prog of [bin('svok'), cbin('svok')]) {
       assert.deepEqual(outcome(await run(prog, [s])), { code: 100, stdout: '', stderr: '' }, `${prog} ${name} after exit`);
     }

@@ -4,8 +4,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, bin, cbin, run, waitFor } from './helpers';
-import { CATLOG, COUNTER, SLEEPER, exitOf, killUnder, makeService, pathFor, startSvscan, superviseChildren, waitUp } from './svscan-util';
+import { Procs, bin, cbin, run, waitFor, exitOf } from './helpers';
+import { CATLOG, COUNTER, SLEEPER, makeService, waitUp } from './fixtures/service';
+import { killUnder, pathFor, startSvscan, superviseChildren } from './fixtures/tree';
 import { readdirInOrder } from '../lib/scan/scanner';
 
 const procs = new Procs();
@@ -19,8 +20,8 @@ async function tree(svscan: 'ours' | 'c'): Promise<void> {
   const r = procs.tmpdir('dtn-cross-');
   roots.push(r);
   const scan = path.join(r, 'service');
-  const a = makeService(path.join(scan, 'a'));
-  const b = makeService(path.join(scan, 'b'), COUNTER, CATLOG);
+  const a = makeService(path.join(scan, 'a'), SLEEPER);
+  const b = makeService(path.join(scan, 'b'), COUNTER, { log: CATLOG });
   const t = startSvscan(procs, scan, r, {
     cmd: svscan === 'ours' ? bin('svscan') : cbin('svscan'),
     PATH: pathFor(svscan === 'ours' ? 'c' : 'ours'),
@@ -64,7 +65,7 @@ test('ps shows our svscan and supervise as the C ones; two names for one service
     const r = procs.tmpdir('dtn-cross-');
     roots.push(r);
     const scan = path.join(r, 'service');
-    makeService(path.join(scan, 'b'), SLEEPER, CATLOG);
+    makeService(path.join(scan, 'b'), SLEEPER, { log: CATLOG });
     for (const n of ['a1', 'a2', 'a3', 'a4']) fs.symlinkSync('b', path.join(scan, n));
     const first = readdirInOrder(scan)[0];
     // found through PATH, as `ps` would show either
@@ -112,7 +113,7 @@ test('signals ignored by the caller of svscan stay ignored in supervise and in t
     roots.push(r);
     const scan = path.join(r, 'service');
     const rec = '#!/bin/sh\ngrep SigIgn /proc/$$/status > sigign\nexec sleep 1000\n';
-    makeService(path.join(scan, 'a'), rec, rec);
+    makeService(path.join(scan, 'a'), rec, { log: rec });
     const t = startSvscan(procs, scan, r, {
       cmd: '/bin/sh',
       args: ['-c', `trap '' HUP USR2; exec svscan "$0"`, scan],

@@ -4,8 +4,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, ROOT, bin, waitFor } from './helpers';
-import { allProcs, exitOf, killUnder, waitUp } from './svscan-util';
+import { Procs, ROOT, bin, waitFor, exitOf } from './helpers';
+import { waitUp } from './fixtures/service';
+import { allProcs, killUnder } from './fixtures/tree';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -27,9 +28,9 @@ test('demo: two services (one logged through multilog) come up; Ctrl-C stops eve
   });
   fs.closeSync(fd);
   const clock = path.join(dir, 'service', 'clock');
-  await waitUp(clock, 'clock', 20000);
-  await waitUp(path.join(clock, 'log'), 'clock/log');
-  await waitUp(path.join(dir, 'service', 'sleeper'), 'sleeper');
+  await waitUp(clock, { what: 'clock', timeoutMs: 20000 });
+  await waitUp(path.join(clock, 'log'), { what: 'clock/log' });
+  await waitUp(path.join(dir, 'service', 'sleeper'), { what: 'sleeper' });
   await waitFor(() => /tick \d{4}-/.test(fs.readFileSync(path.join(clock, 'log', 'main', 'current'), 'latin1')), 'a timestamped line in the log', 10000);
   assert.match(fs.readFileSync(out, 'latin1'), /svstat service/, 'the instructions are shown');
   const real = fs.realpathSync(dir);
@@ -40,7 +41,7 @@ test('demo: two services (one logged through multilog) come up; Ctrl-C stops eve
   assert.notEqual(svscan.pgrp, demo.pid, 'svscan is out of the terminal\'s process group');
 
   process.kill(-demo.pid!, 'SIGINT');
-  assert.equal(await exitOf(demo), 0, fs.readFileSync(out, 'latin1'));
+  assert.equal((await exitOf(demo))?.code, 0, fs.readFileSync(out, 'latin1'));
   assert.match(fs.readFileSync(out, 'latin1'), /nothing left running/);
   assert.deepEqual(allProcs().filter((p) => p.cwd.startsWith(real + '/') || p.pid === svscan.pid).map((p) => p.argv.join(' ')), [], 'nothing left running');
   assert.ok(fs.existsSync(bin('svscan')));

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
-import {
-  COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, pathFor, startSvscan, statusPid, superviseChildren, treeRoot, waitUp,
-} from './svscan-util';
+import { Procs, alive, bin, cbin, run, waitFor, exitOf } from './helpers';
+import { COUNTER, SLEEPER, makeService, statusPid, waitUp } from './fixtures/service';
+import { allProcs, killUnder, pathFor, startSvscan, superviseChildren, treeRoot } from './fixtures/tree';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -43,13 +42,13 @@ function cSvc(opts: string, ...dirs: string[]): void {
 
 async function stopTree(tree: ReturnType<typeof startSvscan>): Promise<void> {
   process.kill(tree.pid, 'SIGTERM');
-  assert.equal(await exitOf(tree.child), 0, 'the host stops the tree and exits 0');
+  assert.equal((await exitOf(tree.child))?.code, 0, 'the host stops the tree and exits 0');
 }
 
 test('svscan --host: services and their logs run as children of svscan, no supervise process, the same supervise/ files', async () => {
   const { scan, logs } = root();
   const a = makeService(path.join(scan, 'a'), SLEEPER);
-  const b = makeService(path.join(scan, 'b'), COUNTER, '#!/bin/sh\nexec multilog t ./main\n');
+  const b = makeService(path.join(scan, 'b'), COUNTER, { log: '#!/bin/sh\nexec multilog t ./main\n' });
   const tree = host(scan, logs);
   const pa = await waitUp(a);
   const pb = await waitUp(b);
@@ -115,7 +114,7 @@ test('svscan --host: every letter of the C svc acts as under supervise, and the 
     }, `the same svstat line after svc ${opts}`, 5000).catch((e: Error) => assert.fail(`${e.message}: ${lines.join(' / ')}`));
   }
   cSvc('-dx', alone);
-  assert.equal(await exitOf(sup), 0);
+  assert.equal((await exitOf(sup))?.code, 0);
   await stopTree(tree);
 });
 
@@ -131,7 +130,7 @@ test('svscan --host: svc -x ends that service\'s supervisor only; the next scan 
   assert.ok(alive(tree.pid), 'the host goes on');
   assert.equal(statusPid(b), pb, 'b is untouched');
   // as svscan starts an exited supervise again at its next scan (5 seconds)
-  await waitUp(a, 'a again', 12000);
+  await waitUp(a, { what: 'a again', timeoutMs: 12000 });
   await stopTree(tree);
 });
 
@@ -159,7 +158,7 @@ test('svscan --host: a service with an unwritable status, in a crash loop or flo
   const { scan, logs } = root();
   const bad = makeService(path.join(scan, 'bad'), SLEEPER);
   const crash = makeService(path.join(scan, 'crash'), '#!/bin/sh\nexit 1\n');
-  const flood = makeService(path.join(scan, 'flood'), '#!/bin/sh\nexec yes flooding\n', '#!/bin/sh\nexec cat > /dev/null\n');
+  const flood = makeService(path.join(scan, 'flood'), '#!/bin/sh\nexec yes flooding\n', { log: '#!/bin/sh\nexec cat > /dev/null\n' });
   const good = makeService(path.join(scan, 'good'), SLEEPER);
   // status.new a directory: every status write of `bad` fails
   fs.mkdirSync(path.join(bad, 'supervise', 'status.new'), { recursive: true, mode: 0o700 });
@@ -210,7 +209,7 @@ test('svscan --host: ./run gets what it gets from supervise: descriptors, no sig
     for (const f of ['fds', 'sigs', 'nofile', 'cwd', 'env']) report[f] = fs.readFileSync(path.join(a, f), 'utf8').replaceAll(fs.realpathSync(a), 'DIR');
     reports.push(report);
     process.kill(tree.pid!, 'SIGTERM');
-    assert.equal(await exitOf(tree), 0);
+    assert.equal((await exitOf(tree))?.code, 0);
   }
   const [hosted, supervised] = reports;
   assert.deepEqual(hosted, supervised, 'the same as under a supervise process');
@@ -270,7 +269,7 @@ test('svscan (both modes) under nohup survives SIGHUP, as the C one, and its ser
     await new Promise((r) => setImmediate(r));
     assert.ok(alive(tree.pid!), `svscan ${mode.join(' ')} survives HUP`);
     process.kill(tree.pid!, 'SIGTERM');
-    assert.equal(await exitOf(tree), 0, 'then stops the tree on SIGTERM (signals are delivered in order)');
+    assert.equal((await exitOf(tree))?.code, 0, 'then stops the tree on SIGTERM (signals are delivered in order)');
   }
 });
 

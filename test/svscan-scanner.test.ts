@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Diag } from '../lib/os/errors';
 import { Scanner } from '../lib/scan/scanner';
 import { Procs } from './helpers';
-import { killUnder, makeService, pathFor, waitUp } from './svscan-util';
+import { SLEEPER, makeService, waitUp } from './fixtures/service';
+import { killUnder, pathFor } from './fixtures/tree';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -36,9 +37,9 @@ test('scanner: with no watcher, the periodic rescan starts a new service', async
   const scanner = new Scanner({ diag: new Diag('svscan'), rescanMs: 300, watchDelayMs: 0 });
   scanners.push(scanner);
   scanner.start();
-  const a = makeService(path.join(path.dirname(scan), 'a'));
+  const a = makeService(path.join(path.dirname(scan), 'a'), SLEEPER);
   fs.symlinkSync(a, path.join(scan, 'a'));
-  await waitUp(a, 'a, started by a periodic rescan', 5000);
+  await waitUp(a, { what: 'a, started by a periodic rescan', timeoutMs: 5000 });
   assert.equal(scanner.pids().length, 1);
   assert.deepEqual(await scanner.stop({ graceMs: 5000, drainMs: 1000 }), [], 'stopped');
 });
@@ -51,11 +52,11 @@ test('scanner: the watcher alone starts a new service (the periodic rescan is an
   scanner.start();
   const times: number[] = [];
   for (const name of ['b', 'c', 'd']) {
-    const dir = makeService(path.join(path.dirname(scan), name));
+    const dir = makeService(path.join(path.dirname(scan), name), SLEEPER);
     const t0 = Date.now();
     fs.symlinkSync(dir, path.join(scan, name));
     // the hour-long periodic rescan cannot be what starts it
-    await waitUp(dir, `${name}, started through the watcher`, 5000);
+    await waitUp(dir, { what: `${name}, started through the watcher`, timeoutMs: 5000 });
     times.push(Date.now() - t0);
   }
   t.diagnostic(`symlink to running service (ms): ${times.join(', ')}`);

@@ -5,11 +5,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
-import {
-  CATLOG, COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, pipeFds, startSvscan, statusPid,
-  superviseChildren, supervisesIn, treeRoot, waitUp, zombieChildren,
-} from './svscan-util';
+import { Procs, alive, bin, cbin, run, waitFor, exitOf } from './helpers';
+import { CATLOG, COUNTER, SLEEPER, makeService, statusPid, waitUp } from './fixtures/service';
+import { allProcs, killUnder, pipeFds, startSvscan, superviseChildren, supervisesIn, treeRoot, zombieChildren } from './fixtures/tree';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -60,17 +58,17 @@ test('svscan: unable to chdir is fatal like the C svscan', async () => {
 
 test('svscan: services, symlinks, dot-names, files, additions and removals', async (t) => {
   const { scan, outside, logs } = root();
-  makeService(path.join(scan, 'a'));
-  makeService(path.join(scan, '.hidden'));
+  makeService(path.join(scan, 'a'), SLEEPER);
+  makeService(path.join(scan, '.hidden'), SLEEPER);
   fs.writeFileSync(path.join(scan, 'file'), 'not a service\n');
-  const shared = makeService(path.join(outside, 'shared'));
+  const shared = makeService(path.join(outside, 'shared'), SLEEPER);
   fs.symlinkSync(shared, path.join(scan, 'link1'));
   fs.symlinkSync(shared, path.join(scan, 'link2'));
-  const gone = makeService(path.join(scan, 'gone'), SLEEPER, CATLOG);
+  const gone = makeService(path.join(scan, 'gone'), SLEEPER, { log: CATLOG });
   const tree = startSvscan(procs, scan, logs);
 
   await waitUp(path.join(scan, 'a'));
-  await waitUp(shared, 'shared (through two symlinks)');
+  await waitUp(shared, { what: 'shared (through two symlinks)' });
   await waitUp(gone);
   await waitUp(path.join(gone, 'log'));
   assert.equal(supervisesIn(shared).length, 1, 'two symlinks to one directory: one supervise');
@@ -79,10 +77,10 @@ test('svscan: services, symlinks, dot-names, files, additions and removals', asy
 
   // added after start: noticed through the watcher well before the 5-second rescan
   const added = path.join(outside, 'added');
-  makeService(added);
+  makeService(added, SLEEPER);
   const t0 = Date.now();
   fs.symlinkSync(added, path.join(scan, 'added'));
-  await waitUp(added, 'added service');
+  await waitUp(added, { what: 'added service' });
   t.diagnostic(`new service running ${Date.now() - t0} ms after its symlink appeared`);
   assert.equal(inotifyFds(tree.pid), 1, 'svscan watches the scanned directory');
 
@@ -102,21 +100,21 @@ test('svscan: services, symlinks, dot-names, files, additions and removals', asy
 
 test('svscan with SVSCAN_NOWATCH=1: no watcher, the 5-second rescan alone starts a new service', async () => {
   const { scan, outside, logs } = root();
-  makeService(path.join(scan, 'first'));
+  makeService(path.join(scan, 'first'), SLEEPER);
   const tree = startSvscan(procs, scan, logs, { env: { SVSCAN_NOWATCH: '1' } });
   await waitUp(path.join(scan, 'first'));
   assert.equal(inotifyFds(tree.pid), 0, 'no inotify instance in svscan');
-  const added = makeService(path.join(outside, 'added'));
+  const added = makeService(path.join(outside, 'added'), SLEEPER);
   fs.symlinkSync(added, path.join(scan, 'added'));
-  await waitUp(added, 'service added under a svscan without watcher', 15000);
+  await waitUp(added, { what: 'service added under a svscan without watcher', timeoutMs: 15000 });
   assert.equal(tree.output(), '', 'no warnings');
 });
 
 test('svscan: a logged service reaches its log, also across a restart of the log service, and no descriptor leaks', async () => {
   const { scan, logs } = root();
-  const svc = makeService(path.join(scan, 'count'), COUNTER, CATLOG);
-  makeService(path.join(scan, 'other'), SLEEPER, CATLOG);
-  makeService(path.join(scan, 'plain'));
+  const svc = makeService(path.join(scan, 'count'), COUNTER, { log: CATLOG });
+  makeService(path.join(scan, 'other'), SLEEPER, { log: CATLOG });
+  makeService(path.join(scan, 'plain'), SLEEPER);
   const tree = startSvscan(procs, scan, logs);
   const out = path.join(svc, 'log', 'out');
   const logPid = await waitUp(path.join(svc, 'log'));
@@ -166,8 +164,8 @@ test('svscan: a logged service reaches its log, also across a restart of the log
 
 test('svscan: a killed supervise is started again; a new svscan starts nothing twice', async () => {
   const { scan, logs } = root();
-  const a = makeService(path.join(scan, 'a'));
-  const b = makeService(path.join(scan, 'b'), SLEEPER, CATLOG);
+  const a = makeService(path.join(scan, 'a'), SLEEPER);
+  const b = makeService(path.join(scan, 'b'), SLEEPER, { log: CATLOG });
   const first = startSvscan(procs, scan, logs);
   const oldRunA = await waitUp(a);
   const supA = supervisesIn(a)[0].pid;
@@ -186,7 +184,7 @@ test('svscan: a killed supervise is started again; a new svscan starts nothing t
   const before = new Map([a, b, path.join(b, 'log')].map((d) => [d, supervisesIn(d).map((p) => p.pid)]));
   const second = startSvscan(procs, scan, logs);
   // a service added now is started by the new svscan: by then it has scanned everything
-  const c = makeService(path.join(scan, 'c'));
+  const c = makeService(path.join(scan, 'c'), SLEEPER);
   await waitUp(c);
   await waitFor(() => superviseChildren(second.pid).length === 1, 'the new svscan runs a supervise for c');
   assert.deepEqual(superviseChildren(second.pid).map((p) => p.cwd), [fs.realpathSync(c)], 'no second supervise');
@@ -199,15 +197,15 @@ test('svscan: a killed supervise is started again; a new svscan starts nothing t
 
 test('svscan: SIGTERM brings every service down, log services last, then exits', async () => {
   const { scan, logs } = root();
-  const svc = makeService(path.join(scan, 'count'), COUNTER, CATLOG);
-  const plain = makeService(path.join(scan, 'plain'));
+  const svc = makeService(path.join(scan, 'count'), COUNTER, { log: CATLOG });
+  const plain = makeService(path.join(scan, 'plain'), SLEEPER);
   const tree = startSvscan(procs, scan, logs);
   const runs = [await waitUp(svc), await waitUp(path.join(svc, 'log')), await waitUp(plain)];
   const out = path.join(svc, 'log', 'out');
   await waitFor(() => lineNumbers(out).length >= 10, 'lines in the log');
   const sups = superviseChildren(tree.pid).map((p) => p.pid);
   process.kill(tree.pid, 'SIGTERM');
-  assert.equal(await exitOf(tree.child), 0);
+  assert.equal((await exitOf(tree.child))?.code, 0);
   for (const p of [...sups, ...runs]) assert.equal(alive(p), false, `pid ${p} gone`);
   const nums = lineNumbers(out);
   assert.ok(nums.length > 0);
@@ -219,8 +217,8 @@ test('svscan: warnings match the C svscan (dangling symlink, supervise not found
   const outputs: string[] = [];
   for (const cmd of [bin('svscan'), cbin('svscan')]) {
     const { scan, logs } = root();
-    makeService(path.join(scan, 'a'));
-    makeService(path.join(scan, 'b'), SLEEPER, CATLOG);
+    makeService(path.join(scan, 'a'), SLEEPER);
+    makeService(path.join(scan, 'b'), SLEEPER, { log: CATLOG });
     fs.symlinkSync('/nonexistent-dtn', path.join(scan, 'dangling'));
     const tree = startSvscan(procs, scan, logs, { cmd, PATH: '/nonexistent-dtn-bin' });
     const want = ['dangling: file does not exist', 'supervise a:', 'supervise b:', 'supervise b/log:'];
@@ -251,7 +249,7 @@ test('svscan as PID 1: reaps orphans, and SIGINT brings the tree down', async ()
     }
   }), 'every orphan reaped', 10000);
   process.kill(svscan.pid, 'SIGINT');
-  assert.equal(await exitOf(ns.child), 0);
+  assert.equal((await exitOf(ns.child))?.code, 0);
   assert.equal(alive(runA), false, 'the service was brought down');
   assert.equal(supervisesIn(a).length, 0);
 });

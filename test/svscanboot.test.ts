@@ -4,8 +4,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, alive, bin, cbin, waitFor } from './helpers';
-import { CATLOG, COUNTER, SLEEPER, allProcs, exitOf, killUnder, makeService, statusPid, supervisesIn, waitUp } from './svscan-util';
+import { Procs, alive, bin, cbin, waitFor, exitOf } from './helpers';
+import { CATLOG, COUNTER, SLEEPER, makeService, statusPid, waitUp } from './fixtures/service';
+import { allProcs, killUnder, supervisesIn } from './fixtures/tree';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -19,17 +20,17 @@ test('svscanboot: stops stale supervise, runs svscan DIR | readproctitle, stops 
   roots.push(r);
   const scan = path.join(r, 'service');
   const a = makeService(path.join(scan, 'a'), SLEEPER);
-  const b = makeService(path.join(scan, 'b'), COUNTER, CATLOG);
+  const b = makeService(path.join(scan, 'b'), COUNTER, { log: CATLOG });
   fs.symlinkSync('/nonexistent-dtn', path.join(scan, 'dangling'));
 
   // a supervise left from a "previous boot"
   const stale = procs.start(cbin('supervise'), [a], { detached: true });
-  const staleRun = await waitUp(a, 'stale a');
+  const staleRun = await waitUp(a, { what: 'stale a' });
 
   const boot = procs.start(bin('svscanboot'), [scan], { detached: true, stdio: ['ignore', 'ignore', 'ignore'] });
   const bootPid = boot.pid ?? 0;
   assert.ok(bootPid > 0, 'svscanboot started');
-  assert.notEqual(await exitOf(stale), null, 'the stale supervise was told to exit');
+  assert.notEqual((await exitOf(stale))?.code ?? null, null, 'the stale supervise was told to exit');
   assert.equal(alive(staleRun), false, 'and its service brought down');
   const runA = await waitFor(() => {
     const p = statusPid(a);
@@ -59,7 +60,7 @@ test('svscanboot: stops stale supervise, runs svscan DIR | readproctitle, stops 
   assert.equal(PATH.split(':')[0], path.dirname(bin('svscan')), 'our commands first in PATH');
 
   process.kill(bootPid, 'SIGTERM');
-  assert.equal(await exitOf(boot), 0);
+  assert.equal((await exitOf(boot))?.code, 0);
   for (const p of [...tree.map((x) => x.pid), runA]) assert.equal(alive(p), false, `pid ${p} stopped`);
   assert.equal(allProcs().filter((p) => p.pgrp === bootPid).length, 0, 'nothing left running');
 });

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, run, waitFor } from './helpers';
-import {
-  TRAP_RUN, both, makeService, maskSeconds, mkfifo, notRunningDir, outcome, rawStatus, runAsNobody, runBytes, bytePath, startSupervise, statusRecord, waitDown,
-  waitUp,
-  fixtures,
-} from './svc-fixtures';
+import { PID_TRAP_RUN, makeService, rawStatus, waitDown, waitUp } from './fixtures/service';
+import { startSupervise } from './fixtures/supervised';
+import { mkfifo, notRunningDir, statusRecord, fixtures } from './fixtures/fake';
+import { both, maskSeconds, outcome, runAsNobody, runBytes, bytePath } from './fixtures/compare';
 
 const { procs, fake } = fixtures();
 
@@ -195,9 +194,9 @@ describe('svstat on services run by a supervise: the C one, and ours', () => {
 
   async function states(supervise: string): Promise<void> {
     const root = procs.tmpdir();
-    const s = makeService(root, 's');
-    await startSupervise(procs, supervise, s);
-    const pid = await waitUp(s);
+    const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
+    await startSupervise(procs, s, { prog: supervise }).ready();
+    const pid = await waitUp(s, { pidFile: true });
     assert.equal(await compare(s), `: up (pid ${pid}) N seconds\n`);
     await run(svc, ['-p', s]);
     await waitFor(() => rawStatus(s)[16] === 1, 'paused flag');
@@ -209,20 +208,20 @@ describe('svstat on services run by a supervise: the C one, and ours', () => {
     await waitDown(s);
     assert.equal(await compare(s), ': down N seconds, normally up\n');
     await run(svc, ['-o', s]);
-    const pid2 = await waitUp(s, pid);
+    const pid2 = await waitUp(s, { not: pid, pidFile: true });
     assert.equal(rawStatus(s)[17], 0, 'want byte 0 (once)');
     assert.equal(await compare(s), `: up (pid ${pid2}) N seconds\n`);
 
-    const n = makeService(root, 'n', TRAP_RUN, { down: true });
-    await startSupervise(procs, supervise, n);
+    const n = makeService(path.join(root, 'n'), PID_TRAP_RUN, { down: true });
+    await startSupervise(procs, n, { prog: supervise }).ready();
     assert.equal(await compare(n), ': down N seconds\n');
     await run(svc, ['-u', n]);
-    const npid = await waitUp(n);
+    const npid = await waitUp(n, { pidFile: true });
     assert.equal(await compare(n), `: up (pid ${npid}) N seconds, normally down\n`);
 
-    const stubborn = makeService(root, 'stubborn', "#!/bin/sh\necho $$ > pid\ntrap '' TERM\nwhile :; do sleep 0.05; done\n");
-    await startSupervise(procs, supervise, stubborn);
-    const spid = await waitUp(stubborn);
+    const stubborn = makeService(path.join(root, 'stubborn'), "#!/bin/sh\necho $$ > pid\ntrap '' TERM\nwhile :; do sleep 0.05; done\n");
+    await startSupervise(procs, stubborn, { prog: supervise }).ready();
+    const spid = await waitUp(stubborn, { pidFile: true });
     await run(svc, ['-dp', stubborn]);
     await waitFor(() => rawStatus(stubborn)[16] === 1 && rawStatus(stubborn)[17] === D, 'paused, want down');
     assert.equal(await compare(stubborn), `: up (pid ${spid}) N seconds, paused, want down\n`);
@@ -281,27 +280,25 @@ describe('svstat --json (beyond)', () => {
 
   test('info: what our supervise keeps in supervise/info, only while that supervise holds the lock', async () => {
     const root = procs.tmpdir();
-    const s = makeService(root, 's');
-    const sup = await startSupervise(procs, bin('supervise'), s);
-    const exited = new Promise((r) => sup.on('exit', r));
-    const pid = await waitUp(s);
+    const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
+    const sup = await startSupervise(procs, s, { prog: bin('supervise') }).ready();
+    const pid = await waitUp(s, { pidFile: true });
     const read = async () => JSON.parse((await run(svstat, ['--json', s])).stdout) as Record<string, unknown>;
     await waitFor(() => fs.existsSync(path.join(s, 'supervise/info')), 'supervise/info');
     const up = await read();
     assert.equal(up.pid, pid);
     assert.deepEqual(up.info, { supervise: sup.pid, starts: 1, failures: 0, lastExit: null });
     await run(cbin('svc'), ['-dx', s]);
-    await exited;
+    await sup.ended();
     // a C supervise now runs the service: the info file left behind is stale
     const info = fs.readFileSync(path.join(s, 'supervise/info'));
-    const csup = await startSupervise(procs, cbin('supervise'), s);
-    const cexited = new Promise((r) => csup.on('exit', r));
-    await waitUp(s, pid);
+    const csup = await startSupervise(procs, s, { prog: cbin('supervise') }).ready();
+    await waitUp(s, { not: pid, pidFile: true });
     assert.deepEqual(fs.readFileSync(path.join(s, 'supervise/info')), info);
     const c = await read();
     assert.equal(c.state, 'up');
     assert.equal(c.info, undefined);
     await run(cbin('svc'), ['-dx', s]);
-    await cexited;
+    await csup.ended();
   });
 });
