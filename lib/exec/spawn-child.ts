@@ -15,6 +15,8 @@ export interface SpawnChildOptions {
   /** The child's working directory (default: ours). */
   cwd?: string;
   stdio: [Std, Std, Std];
+  /** Descriptors of ours given to the child at other numbers, last: [ours, its]. */
+  extra?: ReadonlyArray<readonly [number, number]>;
 }
 
 let environ: string[] | undefined;
@@ -46,7 +48,7 @@ function blocking(fd: number): void {
  */
 export function spawnChild(argv: readonly string[], opts: SpawnChildOptions, onExit: (exit: ChildExit) => void): number {
   const open: Array<[number, string, number]> = [];
-  const dup2: Array<[number, number]> = [];
+  const dup2: Array<readonly [number, number]> = [];
   opts.stdio.forEach((std, fd) => {
     const from = std === 'inherit' ? fd : std;
     if (from === 'ignore') {
@@ -58,6 +60,7 @@ export function spawnChild(argv: readonly string[], opts: SpawnChildOptions, onE
   });
   // what our caller gave us above 2, at its own number (Node made it close-on-exec)
   for (const fd of launcherRecord().fds) if (fd > 2) dup2.push([fd, fd]);
+  dup2.push(...(opts.extra ?? []));
   listenForExits();
   const pid = sys.posixSpawn(argv[0], argv, environment(), { cwd: opts.cwd, open, dup2 });
   whenChildExits(pid, onExit);

@@ -166,6 +166,18 @@ export interface ServiceInfo {
   lastExit: { at: string; code: number | null; signal: string | null; adopted?: true } | null;
   /** while it runs: the pid of the ./run adopted from a supervisor before this one (not its child) */
   adopted?: number;
+  /** the descriptor of notification-fd, while the service has one (readiness is meaningful for it) */
+  notification?: number;
+  /** TAI64N label of the moment the current ./run said it was ready (first newline on its notification-fd) */
+  readySince?: string;
+  /** true while ./finish runs */
+  finishing?: true;
+  /** failed starts in a row (runs shorter than start-secs, or not started at all) */
+  failedInRow?: number;
+  /** TAI64N label of the next start, while back-off delays it beyond the one-second rule */
+  restartAt?: string;
+  /** the supervisor gave up after this many failed starts in a row (start-retries); `svc -u` starts anew */
+  gaveUp?: number;
 }
 
 /** Replaces supervise/info; failures are not reported (nothing depends on it). */

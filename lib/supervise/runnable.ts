@@ -37,8 +37,8 @@ function runnableElf(head: Buffer): boolean {
  * instead, and so do we. Anything this check cannot read, or that a
  * binfmt_misc handler might run, is left for the exec to judge.
  */
-export function checkFormat(dir: string, prefixed: boolean): void {
-  if (refusedFormat(dir, `${dir}/run`, 0, prefixed) && !binfmtMiscHandlers()) {
+export function checkFormat(dir: string, prefixed: boolean, program = 'run'): void {
+  if (refusedFormat(dir, `${dir}/${program}`, 0, prefixed) && !binfmtMiscHandlers()) {
     throw Object.assign(new Error('exec format error'), { code: 'ENOEXEC' });
   }
 }

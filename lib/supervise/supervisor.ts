@@ -6,6 +6,11 @@
 // Idle, it costs no wakeup: the control FIFO is read as a libuv pipe
 // stream, the child's exit arrives with SIGCHLD (lib/os/child-exits.ts), and a
 // timer exists only while a start waits out the one-second rule.
+//
+// Beyond 0.76, each opt-in through a file of the service directory
+// (lib/supervise/settings.ts): ./finish after each exit of ./run, a
+// down-signal and a timeout-kill for `d`, readiness through a
+// notification-fd, and back-off (start-secs, backoff-max, start-retries).
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -15,9 +20,12 @@ import { spawnWithLimits } from '../exec/limits';
 import { spawnChild } from '../exec/spawn-child';
 import type { ChildExit } from '../os/child-exits';
 import { encodeStatus, Want } from './status';
-import { format, now, Tai64n } from '../tai64';
+import { format, fromDate, now, Tai64n } from '../tai64';
 import { Adopted, adoptRunning, clearRecord, recordWhenStarted } from './adopt';
 import { checkExecutable, checkFormat } from './runnable';
+import { serviceSettings, Settings } from './settings';
+import { Notification, notificationPipe } from './readiness';
+import { killLeader } from './kill';
 import {
   closeFds, openLockAndControl, openOk, ServiceInfo, SuperviseFds, writeInfoFile, writeStatusFile,
 } from './files';
@@ -88,6 +96,16 @@ export class Supervisor {
   private lastStatus: Buffer | undefined;
   private infoWrites = 0;
   private stopPolling: (() => void) | undefined;
+  private readonly settings: Settings;
+  /** The pid of ./finish while it runs (./run is down meanwhile). */
+  private finishPid = 0;
+  private finishTimer: NodeJS.Timeout | undefined;
+  /** Armed by `d` when timeout-kill is set: SIGKILL for a ./run that did not stop. */
+  private killTimer: NodeJS.Timeout | undefined;
+  private notification: Notification | undefined;
+  /** performance.now() of the last exit of ./run (for start-secs). */
+  private exitedAt = -Infinity;
+  private failedInRow = 0;
 
   constructor(opts: SupervisorOptions) {
     this.dir = opts.dir;
@@ -96,6 +114,8 @@ export class Supervisor {
     this.log = opts.log;
     this.onExit = opts.onExit;
     this.stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+    this.settings = serviceSettings(this.dir, (file, text) =>
+      this.log(`${this.prog}: warning: bad value in ${this.label}/${file}: ${JSON.stringify(text)}: ignored\n`));
   }
 
   /**
@@ -134,6 +154,10 @@ export class Supervisor {
     if (this.exitTimer) clearTimeout(this.exitTimer);
     this.exitTimer = undefined;
     this.stopPolling?.();
+    if (this.finishTimer) clearTimeout(this.finishTimer);
+    this.clearKillTimer();
+    this.notification?.cancel();
+    this.notification = undefined;
     this.adopted?.cancel();
     this.adopted = undefined;
     if (this.control) {
@@ -177,6 +201,7 @@ export class Supervisor {
     if (this.adopted !== adopted) return;
     this.adopted = undefined;
     delete this.info.adopted;
+    this.exitedAt = performance.now();
     this.afterSecond(() => this.down(null, null, true));
   }
 
@@ -223,15 +248,18 @@ export class Supervisor {
         this.want = 'down';
         this.cancelStart();
         if (this.pid) {
-          this.signal('SIGTERM');
+          this.signal(this.settings.downSignal());
           this.signal('SIGCONT');
           this.paused = false;
+          this.armKillTimer();
         }
         this.announce();
         return;
       case 'u':
       case 'o':
         this.want = c === 'u' ? 'up' : 'once';
+        // a service given up on starts anew, its count from zero
+        if (c === 'u' && (this.failedInRow || this.info.gaveUp)) this.resetFailures();
         this.announce();
         if (!this.pid) this.requestStart();
         return;
@@ -248,7 +276,8 @@ export class Supervisor {
       case 'x':
         this.exitRequested = true;
         this.announce();
-        if (!this.pid) this.finish();
+        // ./finish, when it runs, is waited for
+        if (!this.pid && !this.finishPid) this.finish();
         return;
       default: {
         const sig = SIGNAL_BYTES[c];
@@ -296,6 +325,33 @@ export class Supervisor {
   private cancelStart(): void {
     if (this.startTimer) clearTimeout(this.startTimer);
     this.startTimer = undefined;
+    if (this.info.restartAt !== undefined) {
+      delete this.info.restartAt;
+      this.saveInfo();
+    }
+  }
+
+  private resetFailures(): void {
+    this.failedInRow = 0;
+    delete this.info.failedInRow;
+    delete this.info.gaveUp;
+    this.saveInfo();
+  }
+
+  /** timeout-kill: SIGKILL for this ./run (its process group when it leads one) if it has not exited by then. */
+  private armKillTimer(): void {
+    const ms = this.settings.timeoutKill();
+    if (ms <= 0 || this.killTimer) return;
+    const pid = this.pid;
+    this.killTimer = setTimeout(() => {
+      this.killTimer = undefined;
+      if (this.pid === pid && (this.child === pid || this.adopted)) killLeader(pid);
+    }, ms);
+  }
+
+  private clearKillTimer(): void {
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.killTimer = undefined;
   }
 
   /** Milliseconds until a second has passed since the last start (0 or less: it has). */
@@ -303,15 +359,33 @@ export class Supervisor {
     return Math.ceil(this.lastStart + RESTART_MS - performance.now());
   }
 
-  /** Starts ./run now, or once a second has passed since the last start. */
+  /**
+   * The least time between the last start and the next: a second (the 0.76
+   * rule), or after the k-th failed start in a row 1, 2, 4... seconds, at
+   * most backoff-max.
+   */
+  private startGapMs(): number {
+    if (this.failedInRow === 0) return RESTART_MS;
+    const max = this.settings.backoffMaxMs();
+    return Math.max(RESTART_MS, Math.min(RESTART_MS * 2 ** Math.min(this.failedInRow - 1, 30), max));
+  }
+
+  /** Starts ./run now, or once the gap since the last start has passed; never while ./finish runs. */
   private requestStart(): void {
-    if (this.pid || this.startTimer || this.finished) return;
-    const wait = this.untilSecondPassed();
+    if (this.pid || this.startTimer || this.finished || this.finishPid) return;
+    const gap = this.startGapMs();
+    const wait = Math.ceil(this.lastStart + gap - performance.now());
     if (wait > 0) {
       this.startTimer = setTimeout(() => {
         this.startTimer = undefined;
+        if (this.info.restartAt !== undefined) delete this.info.restartAt;
         if (this.want !== 'down') this.requestStart();
       }, wait);
+      // beyond the one-second rule: svstat says when
+      if (gap > RESTART_MS) {
+        this.info.restartAt = format(fromDate(new Date(Date.now() + wait)));
+        this.saveInfo();
+      }
       return;
     }
     this.start();
@@ -320,6 +394,7 @@ export class Supervisor {
   private start(): void {
     this.lastStart = performance.now();
     this.paused = false;
+    const notification = this.readinessPipe();
     let pid: number;
     try {
       pid = spawnWithLimits(keepIgnored(['./run']), (argv) => {
@@ -331,18 +406,44 @@ export class Supervisor {
           checkExecutable(`${this.dir}/run`);
           checkFormat(this.dir, true);
         }
-        return spawnChild(argv, { cwd: this.dir, stdio: this.stdio }, (exit) => this.exited(pid, exit));
+        const extra = notification ? [[notification.pipe.writeEnd, notification.fd] as const] : [];
+        return spawnChild(argv, { cwd: this.dir, stdio: this.stdio, extra }, (exit) => this.exited(pid, exit));
       });
     } catch (e) {
+      notification?.pipe.cancel();
       this.startFailed(e);
       return;
     }
+    notification?.pipe.given();
+    this.notification = notification?.pipe;
     this.adopt(pid);
     // the second counts from the moment ./run exists, as in C (fork, then sleep)
     this.lastStart = performance.now();
     this.info.starts++;
     this.saveInfo();
     recordWhenStarted(this.dir, pid, () => this.child === pid);
+  }
+
+  /** notification-fd: a pipe for the ./run about to start (undefined: none, or it could not be made). */
+  private readinessPipe(): { pipe: Notification; fd: number } | undefined {
+    const fd = this.settings.notificationFd();
+    if (fd === undefined) {
+      delete this.info.notification;
+      return undefined;
+    }
+    this.info.notification = fd;
+    try {
+      const pipe = notificationPipe(() => {
+        if (this.notification !== pipe) return;
+        this.notification = undefined;
+        this.info.readySince = format(now());
+        this.saveInfo();
+      });
+      return { pipe, fd };
+    } catch (e) {
+      this.log(`${this.prog}: warning: unable to create the notification pipe for ${this.label}: ${reason(e)}\n`);
+      return undefined;
+    }
   }
 
   /** The child pid is the service now: its pid in the status (its exit is watched by whoever spawned it). */
@@ -391,6 +492,7 @@ export class Supervisor {
   private exited(child: number, exit: ChildExit): void {
     if (this.child !== child) return;
     this.child = 0;
+    this.exitedAt = performance.now();
     this.afterSecond(() => this.down(exit.code, exit.signal));
   }
 
@@ -411,12 +513,26 @@ export class Supervisor {
   private down(code: number | null, signal: NodeJS.Signals | null, adopted = false): void {
     this.pid = 0;
     this.when = now();
+    this.clearKillTimer();
+    this.notification?.cancel();
+    this.notification = undefined;
+    delete this.info.readySince;
     if (this.finished) return;
+    this.countStart(adopted);
     this.announce();
     const exitSeen = !this.standingIn;
     if (exitSeen) {
       this.info.lastExit = adopted ? { at: format(this.when), code, signal, adopted: true } : { at: format(this.when), code, signal };
     }
+    if (this.runFinish(code, signal, adopted)) {
+      if (exitSeen) clearRecord(this.dir);
+      return;
+    }
+    this.afterDown(exitSeen);
+  }
+
+  /** What follows the end of ./run (and of ./finish): exit, or the next start. */
+  private afterDown(exitSeen: boolean): void {
     const infoWrites = this.infoWrites;
     // the successor first: it is what a crashed service waits for
     if (!this.exitRequested && this.want === 'up') this.requestStart();
@@ -426,6 +542,84 @@ export class Supervisor {
       if (this.infoWrites === infoWrites) this.saveInfo();
     }
     if (this.exitRequested) this.finish();
+  }
+
+  /**
+   * start-secs and start-retries: a run shorter than start-secs (or a
+   * start that failed) is a failed start; after start-retries of them in
+   * a row the service is given up (want down) until `svc -u`.
+   */
+  private countStart(adopted: boolean): void {
+    const failed = this.standingIn || (!adopted && this.exitedAt - this.lastStart < this.settings.startMs());
+    if (!failed) {
+      if (this.failedInRow) {
+        this.failedInRow = 0;
+        delete this.info.failedInRow;
+      }
+      return;
+    }
+    this.failedInRow++;
+    this.info.failedInRow = this.failedInRow;
+    if (this.want === 'up' && this.failedInRow >= this.settings.startRetries()) {
+      this.want = 'down';
+      this.info.gaveUp = this.failedInRow;
+      this.log(`${this.prog}: warning: ${this.label}: gave up after ${this.failedInRow} failed starts\n`);
+    }
+  }
+
+  /**
+   * ./finish, when the directory has one: started with the exit code of
+   * ./run (256 when a signal ended it, -1 when unknown: an adopted ./run),
+   * the signal's number (or 0) and the directory as named to us; killed
+   * after timeout-finish ms. Exit 125: the service stays down. Returns
+   * whether it runs (afterDown() follows its end).
+   */
+  private runFinish(code: number | null, signal: NodeJS.Signals | null, adopted: boolean): boolean {
+    const file = `${this.dir}/finish`;
+    try {
+      fs.accessSync(file, fs.constants.F_OK);
+    } catch {
+      return false;
+    }
+    const exitArg = adopted ? '-1' : signal ? '256' : String(code ?? 0);
+    const signalArg = signal ? String(os.constants.signals[signal]) : '0';
+    let pid: number;
+    try {
+      pid = spawnWithLimits(keepIgnored(['./finish', exitArg, signalArg, this.label]), (argv) => {
+        if (argv[0] !== './finish') {
+          checkExecutable(file);
+          checkFormat(this.dir, true, 'finish');
+        }
+        return spawnChild(argv, { cwd: this.dir, stdio: this.stdio }, (exit) => this.finishEnded(pid, exit));
+      });
+    } catch (e) {
+      this.log(`${this.prog}: warning: unable to start ${this.label}/finish: ${reason(e)}: skipped\n`);
+      return false;
+    }
+    this.finishPid = pid;
+    this.info.finishing = true;
+    this.saveInfo();
+    const ms = this.settings.timeoutFinish();
+    if (ms > 0) this.finishTimer = setTimeout(() => {
+      this.finishTimer = undefined;
+      if (this.finishPid === pid) killLeader(pid);
+    }, ms);
+    return true;
+  }
+
+  private finishEnded(pid: number, exit: ChildExit): void {
+    if (this.finishPid !== pid) return;
+    this.finishPid = 0;
+    if (this.finishTimer) clearTimeout(this.finishTimer);
+    this.finishTimer = undefined;
+    delete this.info.finishing;
+    if (this.finished) return;
+    if (exit.code === 125 && this.want !== 'down') {
+      // as in s6: the service stays down
+      this.want = 'down';
+      this.announce();
+    }
+    this.afterDown(true);
   }
 }
 
