@@ -5,10 +5,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs, run, waitFor, exitOf } from './helpers';
+import { cbin, Procs, run, waitFor } from './helpers';
 import { Status } from '../lib/supervise/status';
 import { SLEEPER, makeService, readLog, superviseListing, waitStatus, rawStatus } from './fixtures/service';
-import { startSupervise } from './fixtures/supervised';
+import { MODES, Supervised, oursAndC, startSupervise } from './fixtures/supervised';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -23,7 +23,7 @@ while :; do sleep 60 & wait $!; done
 interface Side {
   name: string;
   dir: string;
-  sup: ReturnType<typeof startSupervise>;
+  sup: Supervised;
 }
 
 async function svstat(side: Side): Promise<string> {
@@ -43,11 +43,11 @@ function checkTime(b: Buffer, what: string): void {
   assert.ok(b.readUInt32BE(8) < 1e9, `${what}: nanoseconds in range`);
 }
 
-test('C svc/svstat/svok see our supervise exactly as the C supervise, state by state', async () => {
+for (const mode of MODES) test(`${mode}: C svc/svstat/svok see our supervise exactly as the C supervise, state by state`, async () => {
   const sides: Side[] = [];
-  for (const [name, prog] of [['ours', bin('supervise')], ['C', cbin('supervise')]] as const) {
+  for (const { name, opts } of oursAndC(mode)) {
     const dir = makeService(procs, RUN);
-    sides.push({ name, dir, sup: startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) }) });
+    sides.push({ name, dir, sup: startSupervise(procs, dir, { ...opts, args: ['svc'], cwd: path.dirname(dir) }) });
   }
 
   const pids = new Map<string, number>();
@@ -92,37 +92,37 @@ test('C svc/svstat/svok see our supervise exactly as the C supervise, state by s
 
   for (const side of sides) {
     assert.equal((await run(cbin('svc'), ['-x', side.dir])).code, 0);
-    assert.deepEqual(await exitOf(side.sup.child), { code: 0, signal: null }, `${side.name}: x exits 0`);
+    assert.deepEqual(await side.sup.ended(), { code: 0, signal: null }, `${side.name}: x exits 0`);
     assert.equal(await svok(side), 100, `${side.name}: svok after exit`);
     const r = await run(cbin('svstat'), ['svc'], { cwd: path.dirname(side.dir) });
     assert.equal(r.stdout, 'svc: supervise not running\n');
   }
 });
 
-test('files and modes of supervise/ are those of the C supervise', async () => {
+for (const mode of MODES) test(`${mode}: files and modes of supervise/ are those of the C supervise`, async () => {
   const listing: string[] = [];
-  for (const prog of [bin('supervise'), cbin('supervise')]) {
+  for (const { opts } of oursAndC(mode)) {
     const dir = makeService(procs, SLEEPER);
-    const sup = startSupervise(procs, dir, { prog });
+    const sup = startSupervise(procs, dir, opts);
     const s = await waitStatus(dir, (st) => st.pid !== 0, 'up');
     procs.adopt(s.pid);
     const sd = path.join(dir, 'supervise');
     // ours keeps one more file (beyond): supervise/info; NAME.new exist while files are replaced
     listing.push(`supervise ${(fs.statSync(sd).mode & 0o7777).toString(8)}\n${superviseListing(sd)}`);
     assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
-    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+    assert.deepEqual(await sup.ended(), { code: 0, signal: null });
   }
   assert.equal(listing[0], listing[1]);
   assert.match(listing[0], /^supervise 700\ncontrol 10000 600\nlock 100000 600\nok 10000 600\nstatus 100000 644$/);
 });
 
 for (const [what, runText] of [['a run that exits at once', '#!/bin/sh\necho x >> starts.log\nexit 3\n'], ['a missing run', undefined]] as const) {
-  test(`${what} shows as up for the second after its start, as in C (svstat of a crash loop)`, async () => {
+  for (const mode of MODES) test(`${mode}: ${what} shows as up for the second after its start, as in C (svstat of a crash loop)`, async () => {
     const lines: string[][] = [];
-    for (const prog of [bin('supervise'), cbin('supervise')]) {
+    for (const { name, opts } of oursAndC(mode)) {
       const dir = makeService(procs, runText);
-      const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
-      await waitFor(() => (runText ? readLog(dir, 'starts.log').length : sup.stderr().split('\n').length - 1) >= 2, `${prog}: restarted once`);
+      const sup = startSupervise(procs, dir, { ...opts, args: ['svc'], cwd: path.dirname(dir) });
+      await waitFor(() => (runText ? readLog(dir, 'starts.log').length : sup.stderr().split('\n').length - 1) >= 2, `${name}: restarted once`);
       const seen: string[] = [];
       for (let i = 0; i < 8; i++) {
         const r = await run(cbin('svstat'), ['svc'], { cwd: path.dirname(dir) });
@@ -131,7 +131,7 @@ for (const [what, runText] of [['a run that exits at once', '#!/bin/sh\necho x >
       }
       lines.push(seen);
       assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
-      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+      assert.deepEqual(await sup.ended(), { code: 0, signal: null });
       if (!runText) assert.match(sup.stderr(), /^(supervise: fatal: unable to start svc\/run: file does not exist\n)+$/);
     }
     for (const [i, seen] of lines.entries()) {
@@ -141,24 +141,21 @@ for (const [what, runText] of [['a run that exits at once', '#!/bin/sh\necho x >
   });
 }
 
-test('descriptors and ignored signals supervise was given reach ./run, as through the C supervise', async () => {
+for (const mode of MODES) test(`${mode}: descriptors and ignored signals supervise was given reach ./run, as through the C supervise`, async () => {
   const seen: string[] = [];
-  for (const prog of [bin('supervise'), cbin('supervise')]) {
+  for (const { name, opts } of oursAndC(mode)) {
     const dir = makeService(procs, '#!/bin/sh\n{ grep SigIgn /proc/$$/status; readlink /proc/$$/fd/7 /proc/$$/fd/8; } > seen.tmp\nmv seen.tmp seen\nexec sleep 1000\n');
-    const sup = startSupervise(procs, dir, {
-      prog: '/bin/sh',
-      args: ['-c', `trap '' HUP; exec "$0" "$1" 7</dev/null 8<"$1/run"`, prog, dir],
-    });
+    const sup = startSupervise(procs, dir, { ...opts, via: ['/bin/sh', '-c', `trap '' HUP; exec "$0" "$@" 7</dev/null 8<"${dir}/run"`] });
     const text = await waitFor(() => {
       try {
         return fs.readFileSync(path.join(dir, 'seen'), 'latin1');
       } catch {
         return '';
       }
-    }, `${prog}: run started`);
+    }, `${name}: run started`);
     seen.push(text.replace(dir, 'DIR'));
     assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
-    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null });
+    assert.deepEqual(await sup.ended(), { code: 0, signal: null });
   }
   assert.equal(seen[0], seen[1]);
   assert.equal(seen[1], 'SigIgn:\t0000000000000001\n/dev/null\nDIR/run\n');

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, Procs, waitFor } from './helpers';
+import { Procs, waitFor } from './helpers';
 import { SLEEPER, makeService, readLog, waitUp } from './fixtures/service';
-import { startSupervise } from './fixtures/supervised';
+import { MODES, startSupervise } from './fixtures/supervised';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -28,10 +28,10 @@ function fdFlags(pid: number, fd: number): number {
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 
-test('./run: no signal ignored or blocked, blocking stdio, only fds 0-2', async () => {
+for (const mode of MODES) test(`${mode}: ./run: no signal ignored or blocked, blocking stdio, only fds 0-2`, async () => {
   const dir = makeService(procs, SLEEPER);
   // stdin, stdout and stderr real pipes, shared with supervise (pitfall 2)
-  procs.start('/bin/sh', ['-c', `sleep 1000 | "$0" "$1" 2>&1 | cat >/dev/null`, bin('supervise'), dir], { detached: true });
+  startSupervise(procs, dir, { mode, via: ['/bin/sh', '-c', 'sleep 1000 | "$0" "$@" 2>&1 | cat >/dev/null'] });
   const pid = await waitUp(dir, { procs });
   await waitFor(() => fs.readlinkSync(`/proc/${pid}/exe`).endsWith('sleep'), 'run exec()ed sleep');
   assert.equal(procField(pid, 'SigIgn'), '0000000000000000');
@@ -51,36 +51,29 @@ test('./run: no signal ignored or blocked, blocking stdio, only fds 0-2', async 
   for (const fd of [0, 1, 2]) assert.equal(fdFlags(pid, fd) & O_NONBLOCK, 0, `fd ${fd} of ./run is blocking`);
 });
 
-test('soft limits given to supervise reach ./run (ulimit -Sn 1024, ulimit -Sv)', async () => {
+for (const mode of MODES) test(`${mode}: soft limits given to supervise reach ./run (ulimit -Sn 1024, ulimit -Sv)`, async () => {
   const dir = makeService(procs, '#!/bin/sh\necho "$(ulimit -Sn) $(ulimit -Sv)" > limits.txt\nexec sleep 1000\n');
-  procs.start('/bin/sh', ['-c', `ulimit -Sn 1024; ulimit -Sv 8000000; exec "$0" "$1"`, bin('supervise'), dir], { detached: true });
+  startSupervise(procs, dir, { mode, via: ['/bin/sh', '-c', 'ulimit -Sn 1024; ulimit -Sv 8000000; exec "$0" "$@"'] });
   await waitUp(dir, { procs });
   const text = await waitFor(() => fs.readFileSync(path.join(dir, 'limits.txt'), 'utf8'), 'limits.txt');
   assert.equal(text, '1024 8000000\n');
 });
 
-test('under ulimit -Sv (shell prefix path) a missing run is still reported in our words', async () => {
+for (const mode of MODES) test(`${mode}: under ulimit -Sv (shell prefix path) a missing run is still reported in our words`, async () => {
   const dir = makeService(procs, undefined);
-  const err: Buffer[] = [];
-  const child = procs.start('/bin/sh', ['-c', `ulimit -Sv 8000000; exec "$0" "$1"`, bin('supervise'), dir], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (d: Buffer) => err.push(d));
-  await waitFor(() => Buffer.concat(err).toString().includes('\n'), 'a start failure');
-  assert.equal(Buffer.concat(err).toString().split('\n')[0], `supervise: fatal: unable to start ${dir}/run: file does not exist`);
+  const sup = startSupervise(procs, dir, { mode, via: ['/bin/sh', '-c', 'ulimit -Sv 8000000; exec "$0" "$@"'] });
+  await waitFor(() => sup.stderr().includes('\n'), 'a start failure');
+  assert.equal(sup.stderr().split('\n')[0], `supervise: fatal: unable to start ${sup.name}/run: file does not exist`);
 });
 
-test('1 MiB written by the service through a pipe to a slow reader: nothing lost, no EAGAIN', async () => {
+for (const mode of MODES) test(`${mode}: 1 MiB written by the service through a pipe to a slow reader: nothing lost, no EAGAIN`, async () => {
   const dir = makeService(procs, `#!/bin/sh\nhead -c 1048576 ../data.bin 2>head.err; echo $? >> rc.log\nexec sleep 1000\n`);
   const base = path.dirname(dir);
   const data = crypto.randomBytes(1 << 20);
   fs.writeFileSync(path.join(base, 'data.bin'), data);
   // a reader that takes 4 KiB every 2 ms: the pipe is full most of the time
   const slow = `perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); select(undef, undef, undef, 0.002) }'`;
-  procs.start('/bin/sh', ['-c', `exec "$0" "$1" | ${slow} > "$2"`, bin('supervise'), dir, path.join(base, 'out.bin')], {
-    detached: true,
-  });
+  startSupervise(procs, dir, { mode, via: ['/bin/sh', '-c', `"$0" "$@" | ${slow} > ${path.join(base, 'out.bin')}`] });
   await waitUp(dir, { procs });
   await waitFor(() => readLog(dir, 'rc.log').length > 0, 'head finished', 30000);
   assert.deepEqual(readLog(dir, 'rc.log'), ['0'], `head saw no write error: ${readLog(dir, 'head.err').join(' ')}`);
@@ -143,7 +136,7 @@ test('SIGUSR1 to supervise opens no inspector port and supervise keeps working',
 // started straight, and through the two /bin/sh wrappers a spawn may need: signals our caller
 // ignored (nohup: trap '' 1) and a soft limit the parent cannot lower on itself (ulimit -S -v)
 for (const [how, prefix] of [['', []], [' (nohup)', ['nohup']], [' (a soft address-space limit)', ['prlimit', '--as=4000000000:']]] as const) {
-  test(`./run gets exactly the environment supervise was given${how}`, async () => {
+  for (const mode of MODES) test(`${mode}: ./run gets exactly the environment supervise was given${how}`, async () => {
     const dir = makeService(procs, `#!/usr/bin/perl
 open(my $f, '>', 'env.tmp') or die; print $f join("\\0", map { "$_=$ENV{$_}" } sort keys %ENV); close $f;
 rename('env.tmp', 'env.txt'); exec('sleep', '1000');
@@ -151,14 +144,11 @@ rename('env.tmp', 'env.txt'); exec('sleep', '1000');
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', FOO: 'bar baz', EMPTY: '' };
     // the launcher moves this one out of Node's way for some programs; the service must still get it
     if (process.env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
-    const argv = [...prefix, bin('supervise'), dir];
-    const sup = procs.start(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const err: Buffer[] = [];
-    sup.stderr!.on('data', (d: Buffer) => err.push(d));
+    const sup = startSupervise(procs, dir, { mode, via: [...prefix], env });
     await waitUp(dir, { procs });
     const text = await waitFor(() => fs.readFileSync(path.join(dir, 'env.txt'), 'utf8'), 'env.txt');
     // exactly: no PWD either, although the launcher's sh (and a wrapping sh) exports one
     assert.deepEqual(text.split('\0'), Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
-    assert.equal(Buffer.concat(err).toString(), '');
+    assert.equal(sup.stderr(), '');
   });
 }

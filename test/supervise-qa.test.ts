@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, Procs, run, waitFor, exitOf } from './helpers';
 import { SLEEPER, makeService, superviseListing, waitStatus, okAnswers } from './fixtures/service';
-import { startSupervise } from './fixtures/supervised';
+import { MODES, oursAndC, startSupervise } from './fixtures/supervised';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -16,22 +16,24 @@ const PROGS = [['ours', bin('supervise')], ['C', cbin('supervise')]] as const;
 
 
 describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () => {
-  test('dangling supervise -> ../state: the target directory is made (0700) and used', async () => {
-    const seen: string[] = [];
-    for (const [name, prog] of PROGS) {
-      const dir = makeService(procs, SLEEPER);
-      fs.symlinkSync('../state', path.join(dir, 'supervise'));
-      const sup = startSupervise(procs, dir, { prog });
-      await waitStatus(dir, (s) => s.pid !== 0, `${name}: up through the symlink`);
-      const target = path.join(path.dirname(dir), 'state');
-      seen.push(`state ${(fs.statSync(target).mode & 0o7777).toString(8)}\n${superviseListing(target)}`);
-      assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
-      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dx exits 0`);
-      assert.equal(sup.stderr(), '', `${name}: nothing on stderr`);
-    }
-    assert.equal(seen[0], seen[1]);
-    assert.match(seen[0], /^state 700\ncontrol 10000 600\nlock 100000 600\nok 10000 600\nstatus 100000 644$/);
-  });
+  for (const mode of MODES) {
+    test(`${mode}: dangling supervise -> ../state: the target directory is made (0700) and used`, async () => {
+      const seen: string[] = [];
+      for (const { name, opts } of oursAndC(mode)) {
+        const dir = makeService(procs, SLEEPER);
+        fs.symlinkSync('../state', path.join(dir, 'supervise'));
+        const sup = startSupervise(procs, dir, opts);
+        await waitStatus(dir, (s) => s.pid !== 0, `${name}: up through the symlink`);
+        const target = path.join(path.dirname(dir), 'state');
+        seen.push(`state ${(fs.statSync(target).mode & 0o7777).toString(8)}\n${superviseListing(target)}`);
+        assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
+        assert.deepEqual(await sup.ended(), { code: 0, signal: null }, `${name}: -dx exits 0`);
+        assert.equal(sup.stderr(), '', `${name}: nothing on stderr`);
+      }
+      assert.equal(seen[0], seen[1]);
+      assert.match(seen[0], /^state 700\ncontrol 10000 600\nlock 100000 600\nok 10000 600\nstatus 100000 644$/);
+    });
+  }
 
   test('a target of 255 bytes is made; 256 bytes is fatal in bare words, 111', async () => {
     const results: string[] = [];
@@ -55,19 +57,19 @@ describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () 
   });
 });
 
-test('supervise/status that cannot be written: one warning per status write, as many as the C one writes', async () => {
+for (const mode of MODES) test(`${mode}: supervise/status that cannot be written: one warning per status write, as many as the C one writes`, async () => {
   const WARN = 'supervise: warning: unable to open svc/supervise/status.new: is a directory\n';
   for (const downFile of [true, false]) {
     const seen: string[] = [];
-    for (const [name, prog] of PROGS) {
+    for (const { name, opts } of oursAndC(mode)) {
       const dir = makeService(procs, SLEEPER, downFile ? { down: true } : {});
       fs.mkdirSync(path.join(dir, 'supervise', 'status.new'), { recursive: true });
-      const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
+      const sup = startSupervise(procs, dir, { ...opts, args: ['svc'], cwd: path.dirname(dir) });
       // the status is never written: wait for the warnings of the start (C: the last one a second after it)
       await waitFor(() => sup.stderr().split('\n').length - 1 >= (downFile ? 2 : 3), `${name}: setup warnings`);
       await waitFor(() => fs.existsSync(path.join(dir, 'supervise', 'ok')) && okAnswers(dir), `${name}: ok open`);
       assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
-      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name}: -dx exits 0`);
+      assert.deepEqual(await sup.ended(), { code: 0, signal: null }, `${name}: -dx exits 0`);
       seen.push(sup.stderr());
     }
     assert.equal(seen[0], seen[1], `down file ${downFile}`);
@@ -109,7 +111,7 @@ test('signals ignored by whoever started supervise stay ignored for it (nohup su
   }
 });
 
-test('a ./run the kernel refuses (truncated or foreign ELF, #! naming no or such an interpreter) is an exec format error, not a shell script', async () => {
+for (const mode of MODES) test(`${mode}: a ./run the kernel refuses (truncated or foreign ELF, #! naming no or such an interpreter) is an exec format error, not a shell script`, async () => {
   const foreign = Buffer.from(fs.readFileSync('/bin/true'));
   foreign.writeUInt16LE(process.arch === 'arm64' ? 62 : 183, 18); // e_machine: x86-64 on arm64 hosts, AArch64 elsewhere
   const interp = path.join(procs.tmpdir('dtn-interp-'), 'interp');
@@ -122,13 +124,13 @@ test('a ./run the kernel refuses (truncated or foreign ELF, #! naming no or such
   ] as const;
   for (const [what, content] of cases) {
     const seen: string[] = [];
-    for (const [name, prog] of PROGS) {
+    for (const { name, opts } of oursAndC(mode)) {
       const dir = makeService(procs, undefined);
       fs.writeFileSync(path.join(dir, 'run'), content, { mode: 0o755 });
-      const sup = startSupervise(procs, dir, { prog, args: ['svc'], cwd: path.dirname(dir) });
+      const sup = startSupervise(procs, dir, { ...opts, args: ['svc'], cwd: path.dirname(dir) });
       await waitFor(() => sup.stderr().includes('\n'), `${name} ${what}: the start failure reported`);
       assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
-      assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${name} ${what}: -dx exits 0`);
+      assert.deepEqual(await sup.ended(), { code: 0, signal: null }, `${name} ${what}: -dx exits 0`);
       seen.push(sup.stderr().split('\n')[0]);
     }
     assert.equal(seen[0], seen[1], what);

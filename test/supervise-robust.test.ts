@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { alive, bin, cbin, Procs, run, waitFor, writeExecutable, exitOf } from './helpers';
 import { control, makeService, readLog, status, waitStatus, waitUp, okAnswers } from './fixtures/service';
-import { MODES, startSupervise } from './fixtures/supervised';
+import { MODES, oursAndC, startSupervise } from './fixtures/supervised';
 import { zombieChildren } from './fixtures/tree';
 
 const procs = new Procs();
@@ -132,12 +132,12 @@ test('SIGTERM kills supervise (as it does the C one) and leaves the service runn
   assert.equal(okAnswers(dir), false);
 });
 
-test('permissions: supervise/ 0700, control and ok 0600 even under umask 0; nobody cannot control a root service', async () => {
+for (const m of MODES) test(`${m}: permissions: supervise/ 0700, control and ok 0600 even under umask 0; nobody cannot control a root service`, async () => {
   const dir = makeService(procs, SLEEP_RUN);
   // everything above supervise/ open to all, so only supervise's own modes protect it
   fs.chmodSync(path.dirname(dir), 0o755);
   fs.chmodSync(dir, 0o755);
-  procs.start('/bin/sh', ['-c', 'umask 0; exec "$0" "$1"', bin('supervise'), dir], { detached: true });
+  startSupervise(procs, dir, { mode: m, via: ['/bin/sh', '-c', 'umask 0; exec "$0" "$@"'] });
   const pid = await waitUp(dir, { procs });
   const mode = (f: string): string => (fs.statSync(path.join(dir, 'supervise', f)).mode & 0o7777).toString(8);
   assert.deepEqual([mode('.'), mode('control'), mode('ok'), mode('lock')], ['700', '600', '600', '600']);
@@ -155,16 +155,16 @@ test('permissions: supervise/ 0700, control and ok 0600 even under umask 0; nobo
   await waitStatus(dir, (st) => st.want === 'down' && st.pid === 0, 'down by nobody once allowed');
 });
 
-test('a regular file in place of supervise/control: supervise runs the service and obeys what is appended, as the C one', async () => {
-  for (const prog of [bin('supervise'), cbin('supervise')]) {
+for (const mode of MODES) test(`${mode}: a regular file in place of supervise/control: supervise runs the service and obeys what is appended, as the C one`, async () => {
+  for (const { name, opts } of oursAndC(mode)) {
     const dir = makeService(procs, SLEEP_RUN);
     fs.mkdirSync(path.join(dir, 'supervise'));
     fs.writeFileSync(path.join(dir, 'supervise', 'control'), '');
-    const sup = startSupervise(procs, dir, { prog });
+    const sup = startSupervise(procs, dir, opts);
     await waitUp(dir, { procs });
-    assert.equal(sup.child.exitCode, null, `${prog}: still running`);
+    assert.ok(sup.running(), `${name}: still running`);
     fs.appendFileSync(path.join(dir, 'supervise', 'control'), 'dx');
-    assert.deepEqual(await exitOf(sup.child), { code: 0, signal: null }, `${prog}: d then x obeyed`);
+    assert.deepEqual(await sup.ended(), { code: 0, signal: null }, `${name}: d then x obeyed`);
     assert.equal(status(dir)?.pid, 0);
     assert.equal(sup.stderr(), '');
   }

@@ -81,49 +81,51 @@ describe('supervise: arguments and setup failures match the C supervise', () => 
   });
 });
 
-describe('supervise: start failures are reported and retried, supervise stays', () => {
-  test('missing run: reported once a second, then the service starts when run appears', async () => {
-    const dir = makeService(procs, undefined);
-    // started from the parent directory: DIR in the message is the argument as given
-    const sup = startSupervise(procs, dir, { args: ['svc'], cwd: path.dirname(dir) });
-    const text = (): string => sup.stderr();
-    await waitFor(() => text().split('\n').length > 2, 'two failed attempts');
-    const lines = text().split('\n').filter((l) => l);
-    for (const l of lines) assert.equal(l, 'supervise: fatal: unable to start svc/run: file does not exist');
-    assert.ok(okAnswers(dir), 'supervise still runs');
-    // as in C, a child stands in for the failed ./run: up (its pid) for the second, then the next one
-    const stand = (await waitStatus(dir, (st) => st.pid !== 0 && st.want === 'up', 'a stand-in up')).pid;
-    await waitStatus(dir, (st) => st.pid !== 0 && st.pid !== stand, 'the next stand-in');
-    // the message comes first, then status and info
-    const failed = await waitFor(() => {
-      const info = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
-      return info.failures >= 2 ? info : undefined;
-    }, 'two failures in info');
-    assert.ok(failed.starts === 0 && failed.lastExit === null, JSON.stringify(failed));
-    writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
-    await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).starts === 1, 'one start in info');
-    const pid = await waitUp(dir, { procs });
-    assert.equal(status(dir)?.want, 'up');
-    process.kill(pid, 'SIGKILL');
-    await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).lastExit?.signal === 'SIGKILL',
-      'the kill in info');
-  });
-
-  test('run not executable, run without #! (exec format error), as the C supervise says', async () => {
-    for (const [text, mode, why] of [
-      ['#!/bin/sh\nexit 0\n', 0o644, 'access denied'],
-      ['echo not a script\n', 0o755, 'exec format error'],
-    ] as const) {
+for (const mode of MODES) {
+  describe(`supervise (${mode}): start failures are reported and retried, supervise stays`, () => {
+    test('missing run: reported once a second, then the service starts when run appears', async () => {
       const dir = makeService(procs, undefined);
-      fs.writeFileSync(path.join(dir, 'run'), text, { mode });
-      const sup = startSupervise(procs, dir);
-      await waitFor(() => sup.stderr().includes('\n'), 'a start failure');
-      assert.equal(sup.stderr().split('\n')[0], `supervise: fatal: unable to start ${dir}/run: ${why}`);
-      assert.ok(okAnswers(dir));
-      assert.deepEqual(readLog(dir, 'starts.log'), []);
-    }
+      // started from the parent directory: DIR in the message is the argument as given
+      const sup = startSupervise(procs, dir, { mode, args: ['svc'], cwd: path.dirname(dir) });
+      const text = (): string => sup.stderr();
+      await waitFor(() => text().split('\n').length > 2, 'two failed attempts');
+      const lines = text().split('\n').filter((l) => l);
+      for (const l of lines) assert.equal(l, 'supervise: fatal: unable to start svc/run: file does not exist');
+      assert.ok(okAnswers(dir), 'supervise still runs');
+      // as in C, a child stands in for the failed ./run: up (its pid) for the second, then the next one
+      const stand = (await waitStatus(dir, (st) => st.pid !== 0 && st.want === 'up', 'a stand-in up')).pid;
+      await waitStatus(dir, (st) => st.pid !== 0 && st.pid !== stand, 'the next stand-in');
+      // the message comes first, then status and info
+      const failed = await waitFor(() => {
+        const info = JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8'));
+        return info.failures >= 2 ? info : undefined;
+      }, 'two failures in info');
+      assert.ok(failed.starts === 0 && failed.lastExit === null, JSON.stringify(failed));
+      writeExecutable(path.join(dir, 'run'), SLEEP_RUN);
+      await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).starts === 1, 'one start in info');
+      const pid = await waitUp(dir, { procs });
+      assert.equal(status(dir)?.want, 'up');
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'supervise', 'info'), 'utf8')).lastExit?.signal === 'SIGKILL',
+        'the kill in info');
+    });
+
+    test('run not executable, run without #! (exec format error), as the C supervise says', async () => {
+      for (const [text, perm, why] of [
+        ['#!/bin/sh\nexit 0\n', 0o644, 'access denied'],
+        ['echo not a script\n', 0o755, 'exec format error'],
+      ] as const) {
+        const dir = makeService(procs, undefined);
+        fs.writeFileSync(path.join(dir, 'run'), text, { mode: perm });
+        const sup = startSupervise(procs, dir, { mode });
+        await waitFor(() => sup.stderr().includes('\n'), 'a start failure');
+        assert.equal(sup.stderr().split('\n')[0], `supervise: fatal: unable to start ${sup.name}/run: ${why}`);
+        assert.ok(okAnswers(dir));
+        assert.deepEqual(readLog(dir, 'starts.log'), []);
+      }
+    });
   });
-});
+}
 
 for (const mode of MODES) {
   describe(`supervise (${mode}): each control byte sends its signal to the service`, () => {

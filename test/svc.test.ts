@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import { PID_TRAP_RUN, makeService, rawStatus, readLog, statusPid, waitDown, waitUp } from './fixtures/service';
-import { startSupervise } from './fixtures/supervised';
+import { MODES, StartOptions, startSupervise } from './fixtures/supervised';
 import { notRunningDir, FakeSupervise, fixtures } from './fixtures/fake';
 import { outcome, runAsNobody, runBytes, bytePath } from './fixtures/compare';
 import { procState } from './fixtures/tree';
@@ -203,11 +203,11 @@ function holds(child: ChildProcess, file: string): boolean {
   });
 }
 
-/** Every command letter reaches the service of a supervise (the C one, or ours with the beyond letters). */
-async function controlScenario(supervise: string, beyond: boolean): Promise<void> {
+/** Every command letter reaches the service of a supervisor (the C supervise, or ours in either mode with the beyond letters). */
+async function controlScenario(start: StartOptions, beyond: boolean): Promise<void> {
   const root = procs.tmpdir();
   const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
-  const sup = await startSupervise(procs, s, { prog: supervise }).ready();
+  const sup = await startSupervise(procs, s, start).ready();
   let pid = await waitUp(s, { pidFile: true });
   const send = async (opts: string) => {
     const r = await run(svc, [opts, s]);
@@ -272,17 +272,19 @@ test('--help and --version (beyond) answer only as the first argument', async ()
 
 describe('svc controls a supervise', () => {
   test('the C supervise: each letter reaches the service', async () => {
-    await controlScenario(cbin('supervise'), false);
+    await controlScenario({ prog: cbin('supervise') }, false);
   });
 
-  test('our supervise: each letter, the beyond ones too, reaches the service', async () => {
-    await controlScenario(bin('supervise'), true);
-  });
+  for (const mode of MODES) {
+    test(`our supervise (${mode}): each letter, the beyond ones too, reaches the service`, async () => {
+      await controlScenario({ mode }, true);
+    });
+  }
 
-  test('the C svc controls our supervise the same way', async () => {
+  for (const mode of MODES) test(`the C svc controls our supervise (${mode}) the same way`, async () => {
     const root = procs.tmpdir();
     const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
-    const sup = await startSupervise(procs, s, { prog: bin('supervise') }).ready();
+    const sup = await startSupervise(procs, s, { mode }).ready();
     const pid = await waitUp(s, { pidFile: true });
     await run(csvc, ['-h', s]);
     await waitFor(() => readLog(s, 'log').includes('HUP'), 'HUP logged');

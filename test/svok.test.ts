@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, run } from './helpers';
 import { PID_TRAP_RUN, makeService, waitUp } from './fixtures/service';
-import { startSupervise } from './fixtures/supervised';
+import { MODES, oursAndC, startSupervise } from './fixtures/supervised';
 import { notRunningDir, fixtures } from './fixtures/fake';
 import { bytePath, outcome, runBytes } from './fixtures/compare';
 
@@ -57,11 +57,11 @@ test('svok: names that are not UTF-8 are used and printed as the bytes given', a
   assert.equal((await runBytes(bin('svok'), ['missing\\376'], root)).stderr, 'svok: fatal: unable to chdir to missing\xfe: file does not exist\n');
 });
 
-test('svok follows a real supervise, the C one and ours: 0 while it runs, 100 once it has exited', async () => {
+for (const mode of MODES) test(`svok follows a real supervisor, the C supervise and ours (${mode}): 0 while it runs, 100 once it has exited`, async () => {
   const root = procs.tmpdir();
-  for (const [name, supervise] of [['c', cbin('supervise')], ['ours', bin('supervise')]]) {
+  for (const { name, opts } of oursAndC(mode)) {
     const s = makeService(path.join(root, name), PID_TRAP_RUN);
-    const sup = await startSupervise(procs, s, { prog: supervise }).ready();
+    const sup = await startSupervise(procs, s, opts).ready();
     await waitUp(s, { pidFile: true });
     for (const prog of [bin('svok'), cbin('svok')]) assert.equal((await run(prog, [s])).code, 0, `${prog} ${name}`);
     await run(cbin('svc'), ['-dx', s]);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bin, cbin, run, waitFor } from './helpers';
 import { PID_TRAP_RUN, makeService, rawStatus, waitDown, waitUp } from './fixtures/service';
-import { startSupervise } from './fixtures/supervised';
+import { MODES, StartOptions, startSupervise } from './fixtures/supervised';
 import { mkfifo, notRunningDir, statusRecord, fixtures } from './fixtures/fake';
 import { both, maskSeconds, outcome, runAsNobody, runBytes, bytePath } from './fixtures/compare';
 
@@ -188,14 +188,15 @@ describe('svstat on services run by a supervise: the C one, and ours', () => {
     return maskSeconds(ours.stdout).slice(dir.length);
   }
 
-  for (const [name, supervise] of [['the C supervise', cbin('supervise')], ['our supervise', bin('supervise')]]) {
-    test(`${name}: up, paused, down, once, normally down, want down`, () => states(supervise));
+  test('the C supervise: up, paused, down, once, normally down, want down', () => states({ prog: cbin('supervise') }));
+  for (const mode of MODES) {
+    test(`our supervise (${mode}): up, paused, down, once, normally down, want down`, () => states({ mode }));
   }
 
-  async function states(supervise: string): Promise<void> {
+  async function states(start: StartOptions): Promise<void> {
     const root = procs.tmpdir();
     const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
-    await startSupervise(procs, s, { prog: supervise }).ready();
+    await startSupervise(procs, s, start).ready();
     const pid = await waitUp(s, { pidFile: true });
     assert.equal(await compare(s), `: up (pid ${pid}) N seconds\n`);
     await run(svc, ['-p', s]);
@@ -213,14 +214,14 @@ describe('svstat on services run by a supervise: the C one, and ours', () => {
     assert.equal(await compare(s), `: up (pid ${pid2}) N seconds\n`);
 
     const n = makeService(path.join(root, 'n'), PID_TRAP_RUN, { down: true });
-    await startSupervise(procs, n, { prog: supervise }).ready();
+    await startSupervise(procs, n, start).ready();
     assert.equal(await compare(n), ': down N seconds\n');
     await run(svc, ['-u', n]);
     const npid = await waitUp(n, { pidFile: true });
     assert.equal(await compare(n), `: up (pid ${npid}) N seconds, normally down\n`);
 
     const stubborn = makeService(path.join(root, 'stubborn'), "#!/bin/sh\necho $$ > pid\ntrap '' TERM\nwhile :; do sleep 0.05; done\n");
-    await startSupervise(procs, stubborn, { prog: supervise }).ready();
+    await startSupervise(procs, stubborn, start).ready();
     const spid = await waitUp(stubborn, { pidFile: true });
     await run(svc, ['-dp', stubborn]);
     await waitFor(() => rawStatus(stubborn)[16] === 1 && rawStatus(stubborn)[17] === D, 'paused, want down');
@@ -278,10 +279,10 @@ describe('svstat --json (beyond)', () => {
     assert.equal(plain.stdout, `${up}: up (pid 4321) 0 seconds, normally down, paused, want down\n--json: unable to chdir: file does not exist\n`);
   });
 
-  test('info: what our supervise keeps in supervise/info, only while that supervise holds the lock', async () => {
+  for (const mode of MODES) test(`info: what our supervise (${mode}) keeps in supervise/info, only while that supervise holds the lock`, async () => {
     const root = procs.tmpdir();
     const s = makeService(path.join(root, 's'), PID_TRAP_RUN);
-    const sup = await startSupervise(procs, s, { prog: bin('supervise') }).ready();
+    const sup = await startSupervise(procs, s, { mode }).ready();
     const pid = await waitUp(s, { pidFile: true });
     const read = async () => JSON.parse((await run(svstat, ['--json', s])).stdout) as Record<string, unknown>;
     await waitFor(() => fs.existsSync(path.join(s, 'supervise/info')), 'supervise/info');
