@@ -18,7 +18,10 @@ answerHelp('svstat', args, {
     'and how it differs from the normal and the wanted state (normally down/up, paused, want up/down). ' +
     'With --json as the first argument (beyond daemontools 0.76): one JSON object per dir and line, ' +
     'with dir, state (up, down, not running, error), pid, seconds, since (TAI64N label), paused, want ' +
-    '(up, down, once), normallyUp, info (what our supervise keeps in supervise/info), or error.',
+    '(up, down, once), normallyUp, ready, readySince, finishing, failedInRow, restartAt, gaveUp, ' +
+    'info (what our supervise keeps in supervise/info), or error. Under our supervise the line ends, as s6-svstat\'s, ' +
+    'with ", ready N seconds" (a service with notification-fd), ", restarting in N seconds" (back-off) or ' +
+    '", gave up after N failed starts".',
 });
 const json = args[0] === '--json';
 // byte strings (lib/os/raw-argv.ts): dirs are named and printed as the bytes given
@@ -29,10 +32,11 @@ const format = json
 
 const record = newRecord();
 let out = '';
-const infos = json ? new InfoReader() : undefined;
+// beyond: our supervise's info adds readiness, back-off (and, in JSON, the rest)
+const infos = new InfoReader();
 eachDir(diag, dirs, (dir) => {
   const report = probe(Math.floor(Date.now() / 1000), record);
-  if (infos && report.kind === 'status') report.info = infos.read();
+  if (report.kind === 'status') report.info = infos.read();
   out += format(dir, report);
 }, (dir, e) => {
   out += format(dir, { kind: 'failure', what: 'unable to chdir', cause: e });

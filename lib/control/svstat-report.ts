@@ -6,6 +6,8 @@ import { reason } from '../os/errors';
 import { probeOk } from './service';
 import { STATUS_SIZE, Want, decodeStatus } from '../supervise/status';
 import type { Info } from './svstat-info';
+import { inState } from './wait';
+import { parse } from '../tai64';
 
 /** A status record buffer for probe(), one per run. */
 export function newRecord(): Buffer {
@@ -29,7 +31,7 @@ export interface StatusReport {
    * zeros. The plain form does the same; the JSON form reports the error.
    */
   readError?: unknown;
-  /** JSON form only: our supervise's supervise/info, when current (lib/control/svstat-info.ts) */
+  /** our supervise's supervise/info, when current (lib/control/svstat-info.ts): the beyond facts */
   info?: Info;
 }
 
@@ -106,8 +108,45 @@ export function probe(nowUnix: number, record: Buffer): Report {
   };
 }
 
-/** The C svstat's line for dir (with its newline). */
-export function formatLine(dir: string, r: Report): string {
+function label(info: Info | undefined, field: string): string | undefined {
+  const v = info?.[field];
+  return typeof v === 'string' && parse(v) ? v : undefined;
+}
+
+function count(info: Info | undefined, field: string): number | undefined {
+  const v = info?.[field];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * What our supervise's info adds to the line, in s6-svstat's place (after
+ * everything else): `, ready N seconds` (a service with notification-fd
+ * that told it is ready), `, restarting in N seconds` (a start delayed by
+ * back-off), `, gave up after N failed starts`. Nothing without info, so
+ * lines stay the C svstat's.
+ */
+export function lifecycleSuffix(r: StatusReport, nowMs: number): string {
+  const info = r.info;
+  if (!info) return '';
+  const nowUnix = Math.floor(nowMs / 1000);
+  let s = '';
+  const readySince = label(info, 'readySince');
+  if (r.pid && count(info, 'notification') !== undefined && readySince) {
+    s += `, ready ${secondsSince(Buffer.from(readySince.slice(1), 'hex').readBigUInt64BE(0), nowUnix)} seconds`;
+  }
+  const restartAt = label(info, 'restartAt');
+  if (!r.pid && restartAt) {
+    const t = parse(restartAt)!;
+    const left = Math.ceil((t.sec * 1000 + t.nano / 1e6 - nowMs) / 1000);
+    if (left > 0) s += `, restarting in ${left} seconds`;
+  }
+  const gaveUp = count(info, 'gaveUp');
+  if (!r.pid && gaveUp !== undefined) s += `, gave up after ${gaveUp} failed starts`;
+  return s;
+}
+
+/** The C svstat's line for dir (with its newline), and what our supervise's info adds (lifecycleSuffix). */
+export function formatLine(dir: string, r: Report, nowMs = Date.now()): string {
   if (r.kind === 'failure') {
     if (r.cause === undefined) return `${dir}: ${r.what}\n`;
     return `${dir}: ${r.what}: ${typeof r.cause === 'string' ? r.cause : reason(r.cause)}\n`;
@@ -119,7 +158,7 @@ export function formatLine(dir: string, r: Report): string {
   if (r.pid && r.paused) line += ', paused';
   if (!r.pid && r.want === 'up') line += ', want up';
   if (r.pid && r.want === 'down') line += ', want down';
-  return line + '\n';
+  return line + lifecycleSuffix(r, nowMs) + '\n';
 }
 
 /** One JSON object (one line) with the same facts, for `svstat --json`. */
@@ -144,6 +183,13 @@ export function formatJson(dir: string, r: Report): string {
     paused: r.pid ? r.paused : false,
     want: r.want,
     normallyUp: r.normallyUp,
+    // beyond: readiness, ./finish, back-off (null when info does not tell)
+    ready: inState('U', { since: r.since, pid: r.pid }, r.info, false, 0) === true,
+    readySince: label(r.info, 'readySince') ?? null,
+    finishing: r.info?.finishing === true ? true : null,
+    failedInRow: count(r.info, 'failedInRow') ?? null,
+    restartAt: label(r.info, 'restartAt') ?? null,
+    gaveUp: count(r.info, 'gaveUp') ?? null,
     ...(r.info ? { info: r.info } : {}),
   }) + '\n';
 }
