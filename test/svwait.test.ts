@@ -28,6 +28,15 @@ async function expectCode(args: string[], code: number, what: string): Promise<R
   return r;
 }
 
+/** Starts svwait args, waits until it watches (still waiting), runs act, and expects it to exit 0 then. */
+async function endsWhen(args: string[], act: () => unknown): Promise<void> {
+  const waiting = procs.start(svwait, args, { stdio: 'ignore' });
+  await waitFor(() => watching(waiting.pid!), 'svwait to watch');
+  assert.equal(waiting.exitCode, null, `svwait ${args.join(' ')} ended before the change`);
+  await act();
+  assert.deepEqual(await exitOf(waiting, 10000), { code: 0, signal: null }, `svwait ${args.join(' ')}`);
+}
+
 describe('svwait: usage and what cannot be waited for, as s6-svwait', () => {
   test('usage errors exit 100 with the usage line (s6-svwait too)', async () => {
     const root = procs.tmpdir();
@@ -78,16 +87,9 @@ describe('svwait under our supervise', () => {
     await expectCode(['-u', dir], 0, 'up already');
     const r = await expectCode(['-d', '-t', '300', dir], 99, 'not down');
     assert.equal(r.stderr, 'svwait: fatal: timed out\n');
-    const waiting = procs.start(svwait, ['-d', '-t', '10000', dir], { stdio: 'ignore' });
-    await waitFor(() => watching(waiting.pid!), 'svwait to watch');
-    assert.equal(waiting.exitCode, null);
-    control(dir, 'd');
-    assert.deepEqual(await exitOf(waiting, 10000), { code: 0, signal: null });
+    await endsWhen(['-d', '-t', '10000', dir], () => control(dir, 'd'));
     await expectCode(['-u', '-t', '300', dir], 99, 'down');
-    const waitingUp = procs.start(svwait, ['-u', dir], { stdio: 'ignore' });
-    await waitFor(() => watching(waitingUp.pid!), 'svwait to watch');
-    control(dir, 'u');
-    assert.deepEqual(await exitOf(waitingUp, 10000), { code: 0, signal: null });
+    await endsWhen(['-u', dir], () => control(dir, 'u'));
   });
 
   test('latency: from the status write to the exit of svwait -d', async (t) => {
@@ -123,10 +125,7 @@ describe('svwait under our supervise', () => {
     await waitUp(dir, { procs });
     await expectCode(['-u', dir], 0, 'up');
     await expectCode(['-U', '-t', '300', dir], 99, 'up, not ready');
-    const waiting = procs.start(svwait, ['-U', '-t', '10000', dir], { stdio: 'ignore' });
-    await waitFor(() => watching(waiting.pid!), 'svwait to watch');
-    release(dir, 'go');
-    assert.deepEqual(await exitOf(waiting, 10000), { code: 0, signal: null });
+    await endsWhen(['-U', '-t', '10000', dir], () => release(dir, 'go'));
     await expectCode(['-U', dir], 0, 'ready');
     // a new ./run is not ready for the last one's readiness
     fs.rmSync(path.join(dir, 'go'));
@@ -153,10 +152,7 @@ describe('svwait under our supervise', () => {
     await waitDown(dir);
     await expectCode(['-d', dir], 0, 'down, ./finish running');
     await expectCode(['-D', '-t', '300', dir], 99, './finish running');
-    const waiting = procs.start(svwait, ['-D', '-t', '10000', dir], { stdio: 'ignore' });
-    await waitFor(() => watching(waiting.pid!), 'svwait to watch');
-    release(dir, 'finish-go');
-    assert.deepEqual(await exitOf(waiting, 10000), { code: 0, signal: null });
+    await endsWhen(['-D', '-t', '10000', dir], () => release(dir, 'finish-go'));
     await expectCode(['-D', dir], 0, './finish over');
   });
 
@@ -224,10 +220,7 @@ describe('svwait under the C supervise: -U means -u, -D means -d', () => {
     await expectCode(['-u', dir], 0, 'up');
     await expectCode(['-U', dir], 0, 'up: ready, for the C supervise');
     await expectCode(['-d', '-t', '300', dir], 99, 'up');
-    const waiting = procs.start(svwait, ['-D', '-t', '10000', dir], { stdio: 'ignore' });
-    await waitFor(() => watching(waiting.pid!), 'svwait to watch');
-    await run(cbin('svc'), ['-d', dir]);
-    assert.deepEqual(await exitOf(waiting, 10000), { code: 0, signal: null });
+    await endsWhen(['-D', '-t', '10000', dir], () => run(cbin('svc'), ['-d', dir]));
     await expectCode(['-d', dir], 0, 'down');
     await expectCode(['-u', '-t', '300', dir], 99, 'down');
     const r = await run(svc, ['-W', 'u', '-T', '10000', '-u', dir]);
