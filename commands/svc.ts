@@ -11,7 +11,7 @@ import { Seen, WaitState, isWaitState, parseTimeout, seenNow, waitAndExit } from
 const diag: Diag = new Diag('svc', 'latin1');
 const args = process.argv.slice(2);
 answerHelp('svc', args, {
-  usage: `svc [-W STATE [-T MS]] -${SVC_LETTERS} dir...`,
+  usage: `svc -${SVC_LETTERS} dir...`,
   description:
     'Sends commands to the supervise running for each service directory dir. The letters are sent in the ' +
     'order given, each once. A dir without a running supervise gets a warning; svc goes on and exits 0.',
