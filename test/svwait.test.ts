@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, RunResult, bin, cbin, exitOf, run, waitFor } from './helpers';
 import { control, makeService, rawStatus, SLEEPER, waitDown, waitUp } from './fixtures/service';
-import { startSupervise } from './fixtures/supervised';
+import { MODES, startSupervise } from './fixtures/supervised';
 import { lifecycleService, release, s6, startS6, watching } from './wait-util';
 import { decodeStatus } from '../lib/supervise/status';
 
@@ -118,10 +118,10 @@ describe('svwait under our supervise', () => {
     assert.ok(Math.max(...latencies) < 500, latencies.join(' '));
   });
 
-  test('-U: up and ready (notification-fd); a service without one is ready when up', async () => {
+  for (const mode of MODES) test(`-U: up and ready (notification-fd); a service without one is ready when up (${mode})`, async () => {
     const root = procs.tmpdir();
     const dir = lifecycleService(root, 'r', { ready: true });
-    await startSupervise(procs, dir).ready();
+    await startSupervise(procs, dir, { mode }).ready();
     await waitUp(dir, { procs });
     await expectCode(['-u', dir], 0, 'up');
     await expectCode(['-U', '-t', '300', dir], 99, 'up, not ready');
@@ -137,15 +137,15 @@ describe('svwait under our supervise', () => {
     await expectCode(['-U', '-t', '10000', dir], 0, 'ready again');
 
     const plain = makeService(path.join(root, 'plain'), SLEEPER);
-    await startSupervise(procs, plain).ready();
+    await startSupervise(procs, plain, { mode }).ready();
     await waitUp(plain, { procs });
     await expectCode(['-U', '-t', '2000', plain], 0, 'no notification-fd: up is ready');
   });
 
-  test('-D: down and ./finish over; -d is reached while ./finish runs', async () => {
+  for (const mode of MODES) test(`-D: down and ./finish over; -d is reached while ./finish runs (${mode})`, async () => {
     const root = procs.tmpdir();
     const dir = lifecycleService(root, 'f', { finish: true });
-    await startSupervise(procs, dir).ready();
+    await startSupervise(procs, dir, { mode }).ready();
     await waitUp(dir, { procs });
     await expectCode(['-D', '-t', '300', dir], 99, 'up');
     control(dir, 'd');
