@@ -109,7 +109,8 @@ export function lookHere(dir: string, state: WaitState, before?: Seen): Look {
   }
   if (!status) return { kind: 'failed', what: `unable to read ${dir}/supervise/status`, cause: 'bad format' };
   const seen = { since: format(status.when), pid: status.pid };
-  const info = new InfoReader().read();
+  // readiness and ./finish only: u and d are the 18 bytes' alone
+  const info = state === 'U' || state === 'D' ? new InfoReader().read() : undefined;
   const hasFinish = info !== undefined && fs.existsSync('finish');
   const reached = inState(state, seen, info, hasFinish, Date.now(), before);
   if (reached !== true) {
