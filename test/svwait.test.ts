@@ -10,6 +10,8 @@ import { control, makeService, rawStatus, SLEEPER, waitDown, waitUp } from './fi
 import { MODES, startSupervise } from './fixtures/supervised';
 import { lifecycleService, release, s6, startS6, watching } from './wait-util';
 import { decodeStatus } from '../lib/supervise/status';
+import { inState } from '../lib/control/wait';
+import { format, fromDate } from '../lib/tai64';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -36,6 +38,47 @@ async function endsWhen(args: string[], act: () => unknown): Promise<void> {
   await act();
   assert.deepEqual(await exitOf(waiting, 10000), { code: 0, signal: null }, `svwait ${args.join(' ')}`);
 }
+
+describe('the states (unit)', () => {
+  const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
+  const at = (ms: number) => format(fromDate(new Date(ms)));
+  const up = { since: at(NOW - 50), pid: 42 };
+  const down = { since: at(NOW - 50), pid: 0 };
+  const info = { supervise: 1, starts: 1, failures: 0, lastExit: null };
+
+  test('U: ready when notification-fd told it for this ./run; without info, up unless an info may lag', () => {
+    assert.equal(inState('U', up, undefined, {}, NOW), true);
+    assert.equal(inState('U', up, { ...info, notification: 3 }, {}, NOW), false);
+    assert.equal(inState('U', up, { ...info, notification: 3, readySince: at(NOW - 10) }, {}, NOW), true);
+    // readiness of the ./run before this one
+    assert.equal(inState('U', up, { ...info, notification: 3, readySince: at(NOW - 60) }, {}, NOW), false);
+    assert.equal(inState('U', up, { ...info }, {}, NOW), true);
+    // our supervise starting (status written, info not yet): look again once the status is 100 ms old
+    assert.equal(inState('U', up, undefined, { staleInfo: true }, NOW), 50);
+    assert.equal(inState('U', up, undefined, { staleInfo: true }, NOW + 60), true);
+    assert.equal(inState('U', down, undefined, {}, NOW), false);
+  });
+
+  test('D: down and ./finish not running, once the info tells of this exit (or the status has settled)', () => {
+    assert.equal(inState('D', down, undefined, { finish: true }, NOW), true);
+    assert.equal(inState('D', down, info, { finish: false }, NOW), true);
+    assert.equal(inState('D', down, { ...info, finishing: true, lastExit: { at: down.since } }, { finish: true }, NOW + 5000), false);
+    assert.equal(inState('D', down, { ...info, lastExit: { at: down.since } }, { finish: true }, NOW), true);
+    assert.equal(inState('D', down, { ...info, lastExit: { at: at(NOW - 9000) } }, { finish: true }, NOW), 50);
+    assert.equal(inState('D', up, info, { finish: true }, NOW), false);
+  });
+
+  test('svc -W: a state passed through since the commands were sent counts', () => {
+    const before = { since: at(NOW - 5000), pid: 41 };
+    assert.equal(inState('d', up, undefined, {}, NOW), false);
+    assert.equal(inState('d', up, undefined, {}, NOW, before), true);
+    assert.equal(inState('d', { ...up, since: before.since }, undefined, {}, NOW, { ...before, pid: 42 }), false);
+    assert.equal(inState('D', up, info, { finish: true }, NOW, before), true);
+    assert.equal(inState('u', down, undefined, {}, NOW, { since: before.since, pid: 0 }), true);
+    assert.equal(inState('u', down, undefined, {}, NOW, before), false);
+    assert.equal(inState('U', up, { ...info, notification: 3 }, {}, NOW, before), false);
+  });
+});
 
 describe('svwait: usage and what cannot be waited for, as s6-svwait', () => {
   test('usage errors exit 100 with the usage line (s6-svwait too)', async () => {

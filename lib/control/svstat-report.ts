@@ -184,7 +184,7 @@ export function formatJson(dir: string, r: Report): string {
     want: r.want,
     normallyUp: r.normallyUp,
     // beyond: readiness, ./finish, back-off (null when info does not tell)
-    ready: inState('U', { since: r.since, pid: r.pid }, r.info, false, 0) === true,
+    ready: inState('U', { since: r.since, pid: r.pid }, r.info, {}, 0) === true,
     readySince: label(r.info, 'readySince') ?? null,
     finishing: r.info?.finishing === true ? true : null,
     failedInRow: count(r.info, 'failedInRow') ?? null,

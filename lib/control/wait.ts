@@ -33,6 +33,7 @@ export interface Seen {
  * A down status is believed to say whether ./finish runs once supervise/info
  * tells of that very exit (its lastExit.at), or once this long has passed:
  * our supervise writes the status, then starts ./finish, then the info.
+ * Likewise an up status with an info not current (yet) for -U.
  */
 const SETTLE_MS = 100;
 
@@ -44,10 +45,28 @@ function labelMs(label: string): number {
   return t ? t.sec * 1000 + t.nano / 1e6 : 0;
 }
 
+/** What the service directory holds that readiness and ./finish depend on. */
+export interface Files {
+  /** ./finish exists */
+  finish?: boolean;
+  /**
+   * notification-fd and a supervise/info that is not current: a C
+   * supervise runs the service, or ours is starting and has not written
+   * its info yet (it writes the status first)
+   */
+  staleInfo?: boolean;
+}
+
+/** ms until a status labelled `since` is SETTLE_MS old (true: it is). */
+function settled(since: string, nowMs: number): true | number {
+  const left = labelMs(since) + SETTLE_MS - nowMs;
+  return left <= 0 ? true : Math.ceil(left);
+}
+
 /**
  * Whether a service whose status is `seen` (and info `info`, undefined
  * under the C supervise) is in `state`: true, false, or the number of ms
- * after which to look again (a down status whose info may lag).
+ * after which to look again (a status whose info may lag).
  * `before`: the status read before commands were sent (svc -W); a change
  * of it since then counts as having passed through the state, as s6-svc
  * waits for the event.
@@ -56,7 +75,7 @@ export function inState(
   state: WaitState,
   seen: Seen,
   info: Info | undefined,
-  hasFinish: boolean,
+  files: Files,
   nowMs: number,
   before?: Seen,
 ): boolean | number {
@@ -69,19 +88,19 @@ export function inState(
       return !up || (changed && before.pid !== 0);
     case 'U': {
       if (!up) return false;
-      if (!info || info.notification === undefined) return true;
+      if (!info) return files.staleInfo ? settled(seen.since, nowMs) : true;
+      if (info.notification === undefined) return true;
       // a readiness of an earlier ./run is older than this one's start
       return typeof info.readySince === 'string' && info.readySince >= seen.since;
     }
     case 'D': {
       // up again after a change: the ./finish between the two runs is over
       if (up) return changed && before.pid !== 0;
-      if (!info || !hasFinish) return true;
+      if (!info || !files.finish) return true;
       if (info.finishing === true) return false;
       const lastExit = info.lastExit as { at?: unknown } | null | undefined;
       if (lastExit && lastExit.at === seen.since) return true;
-      const left = labelMs(seen.since) + SETTLE_MS - nowMs;
-      return left <= 0 ? true : Math.ceil(left);
+      return settled(seen.since, nowMs);
     }
   }
 }
@@ -111,8 +130,11 @@ export function lookHere(dir: string, state: WaitState, before?: Seen): Look {
   const seen = { since: format(status.when), pid: status.pid };
   // readiness and ./finish only: u and d are the 18 bytes' alone
   const info = state === 'U' || state === 'D' ? new InfoReader().read() : undefined;
-  const hasFinish = info !== undefined && fs.existsSync('finish');
-  const reached = inState(state, seen, info, hasFinish, Date.now(), before);
+  const files: Files = {
+    finish: state === 'D' && info !== undefined && fs.existsSync('finish'),
+    staleInfo: state === 'U' && info === undefined && fs.existsSync('supervise/info') && fs.existsSync('notification-fd'),
+  };
+  const reached = inState(state, seen, info, files, Date.now(), before);
   if (reached !== true) {
     try {
       probeOk('.');
