@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Procs, alive, bin, exitOf, waitFor, writeExecutable } from './helpers';
 import { makeService, status, statusPid, waitDown, waitUp } from './fixtures/service';
 import { MODES, startSupervise } from './fixtures/supervised';
+import { startSvscan } from './fixtures/tree';
 
 const S6 = '/usr/bin';
 const procs = new Procs();
@@ -229,6 +230,29 @@ exec ${bin('pgrphack')} sh -c 'trap "echo TERM >> events" TERM; sh -c "trap \\"\
       // a host takes the directory again at its next scan: not to start this ./run (a session of its own) again
       fs.writeFileSync(path.join(dir, 'down'), '');
       await sup.stop();
+    });
+  }
+});
+
+describe("svscan's stop honours down-signal and timeout-kill", () => {
+  for (const mode of MODES) {
+    test(`${mode}: a service that ignores TERM no longer holds the stop for the 20-second grace`, async () => {
+      const root = procs.tmpdir('dtn-stop-');
+      const scan = path.join(root, 'service');
+      fs.mkdirSync(scan);
+      const stuck = path.join(scan, 'stuck');
+      makeService(stuck, '#!/bin/sh\ntrap "echo TERM >> events" TERM\nwhile :; do sleep 0.05; done\n');
+      fs.writeFileSync(path.join(stuck, 'timeout-kill'), '300\n');
+      const tree = startSvscan(procs, scan, root, { args: mode === 'host' ? ['--host', scan] : [scan] });
+      const pid = await waitUp(stuck, { procs });
+      await waitFor(() => events(stuck).length === 0 && alive(pid), './run under way');
+      process.kill(tree.pid, 'SIGTERM');
+      // bounded well below the grace: the kill comes 300 ms after the stop's d
+      const end = await exitOf(tree.child, 10000);
+      assert.deepEqual(end, { code: 0, signal: null }, tree.output());
+      assert.ok(!alive(pid), './run killed');
+      assert.deepEqual(events(stuck), ['TERM'], 'TERM first, then SIGKILL');
+      assert.doesNotMatch(tree.output(), /still running/);
     });
   }
 });
