@@ -98,8 +98,9 @@ function tests(): void {
     const reaper = underSubreaper([bin('supervise'), dir]);
     const pid = await waitUp(dir);
     procs.adopt(pid);
-    const first = info(dir)!.supervise;
     await waitRecorded(dir, pid);
+    // the status comes first, supervise/info after it
+    const first = (await waitFor(() => info(dir), 'supervise/info'))!.supervise;
     const started = status(dir)!.when;
     // old enough for svstat to show seconds of uptime
     await waitFor(() => Date.now() / 1000 - started.sec >= 2, 'two seconds of uptime');

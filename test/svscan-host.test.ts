@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor, exitOf } from './helpers';
-import { COUNTER, SLEEPER, makeService, statusPid, waitUp } from './fixtures/service';
+import { COUNTER, SLEEPER, makeService, statusPid, waitUp, waitDown } from './fixtures/service';
 import { allProcs, killUnder, pathFor, startSvscan, superviseChildren, treeRoot } from './fixtures/tree';
 
 const procs = new Procs();
@@ -24,10 +24,6 @@ function root(): { scan: string; logs: string } {
 
 function host(scan: string, logs: string, env: NodeJS.ProcessEnv = {}): ReturnType<typeof startSvscan> {
   return startSvscan(procs, scan, logs, { args: ['--host', scan], env });
-}
-
-async function waitDown(dir: string, what = dir): Promise<void> {
-  await waitFor(() => fs.existsSync(path.join(dir, 'supervise', 'status')) && statusPid(dir) === 0, `${what} down`);
 }
 
 /** The C svstat line of dir with the seconds and pid masked. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor, exitOf } from './helpers';
-import { CATLOG, COUNTER, SLEEPER, makeService, statusPid, waitUp } from './fixtures/service';
+import { CATLOG, COUNTER, SLEEPER, makeService, statusPid, waitUp, waitRecorded } from './fixtures/service';
 import { allProcs, killUnder, pipeFds, startSvscan, superviseChildren, supervisesIn, treeRoot, zombieChildren } from './fixtures/tree';
 
 const procs = new Procs();
@@ -168,6 +168,7 @@ test('svscan: a killed supervise is started again; a new svscan starts nothing t
   const b = makeService(path.join(scan, 'b'), SLEEPER, { log: CATLOG });
   const first = startSvscan(procs, scan, logs);
   const oldRunA = await waitUp(a);
+  await waitRecorded(a, oldRunA);
   const supA = supervisesIn(a)[0].pid;
   process.kill(supA, 'SIGKILL');
   const newSupA = await waitFor(() => supervisesIn(a).find((p) => p.pid !== supA && p.ppid === first.pid)?.pid, 'a new supervise for a', 8000);

@@ -243,6 +243,9 @@ test('--help and --version (beyond)', async () => {
 });
 
 describe('svstat --json (beyond)', () => {
+  /** What --json says of the facts only our supervise/info tells, where there is none (a C or fake supervise). */
+  const NO_INFO = { readySince: null, finishing: null, failedInRow: null, restartAt: null, gaveUp: null };
+
   test('one JSON object per dir and line, same facts as the plain form', async () => {
     const root = procs.tmpdir();
     const up = path.join(root, 'up');
@@ -265,10 +268,10 @@ describe('svstat --json (beyond)', () => {
     const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(objs[0], {
       dir: up, state: 'up', pid: 4321, seconds: 0, since: '@' + statusRecord(when, 0, 0, 0).toString('hex', 0, 12),
-      paused: true, want: 'down', normallyUp: false,
+      paused: true, want: 'down', normallyUp: false, ...NO_INFO, ready: true,
     });
     assert.deepEqual({ ...objs[1], since: undefined }, {
-      dir: down, state: 'down', pid: null, seconds: 0, since: undefined, paused: false, want: 'once', normallyUp: true,
+      dir: down, state: 'down', pid: null, seconds: 0, since: undefined, paused: false, want: 'once', normallyUp: true, ...NO_INFO, ready: false,
     });
     assert.deepEqual(objs[2], { dir: notRunning, state: 'not running' });
     assert.deepEqual(objs[3], { dir: path.join(root, 'missing'), state: 'error', error: 'unable to chdir: file does not exist' });
