@@ -236,15 +236,15 @@ export class Scanner {
   }
 
   private found(name: string): void {
-    let st: fs.BigIntStats;
+    let id: sys.FileIdentity;
     try {
-      st = fs.statSync(name, { bigint: true });
+      id = sys.fileIdentity(name);
     } catch (e) {
       this.warn(`unable to stat ${name}`, e);
       return;
     }
-    if (!st.isDirectory()) return;
-    const key = `${st.dev}:${st.ino}`;
+    if (!id.directory) return;
+    const key = id.key;
     const known = this.services.get(key);
     if (known) {
       if (!known.active) known.name = name; // the first name in directory order wins
