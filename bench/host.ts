@@ -85,7 +85,7 @@ export async function hostAt200(ctx: Ctx): Promise<void> {
         errors.push(`${v.key}: ${errorText(e)}`);
       }
     }
-    await sleep(10000); // start-up work done (V8 shrinks its heap some seconds after a busy start)
+    await sleep(20000); // start-up work done (V8 shrinks its heap some seconds after a busy start)
     ctx.log(`host: idle window, ${ctx.p.idleSeconds} s`);
     const idle = await idleWindow(ctx, trees);
     const section = `Host mode: ${N} services, idle ${ctx.p.idleSeconds} s, then the host killed`;
