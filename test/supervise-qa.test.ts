@@ -68,13 +68,18 @@ for (const mode of MODES) test(`${mode}: supervise/status that cannot be written
       // the status is never written: wait for the warnings of the start (C: the last one a second after it)
       await waitFor(() => sup.stderr().split('\n').length - 1 >= (downFile ? 2 : 3), `${name}: setup warnings`);
       await waitFor(() => fs.existsSync(path.join(dir, 'supervise', 'ok')) && okAnswers(dir), `${name}: ok open`);
+      // a host would take the directory again at its next scan (two more warnings): its entry goes first
+      if (sup.scan) fs.unlinkSync(path.join(sup.scan, 'svc'));
       assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
       assert.deepEqual(await sup.ended(), { code: 0, signal: null }, `${name}: -dx exits 0`);
       seen.push(sup.stderr());
     }
-    assert.equal(seen[0], seen[1], `down file ${downFile}`);
     // start, loop, (start), d, x, (the exit of ./run), exit
-    assert.equal(seen[1], WARN.repeat(downFile ? 5 : 7));
+    const writes = downFile ? 5 : 7;
+    assert.equal(seen[0], WARN.repeat(writes), `ours, down file ${downFile}`);
+    // the C one's count depends on timing (5 instead of 7 once in six runs here): ours is held to the count, C to the range
+    const c = seen[1].split('\n').length - 1;
+    assert.ok(seen[1] === WARN.repeat(c) && c >= writes - 2 && c <= writes, `C, down file ${downFile}: ${c} warnings`);
   }
 });
 
