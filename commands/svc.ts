@@ -1,6 +1,7 @@
 // svc -OPTS dir...: send control commands to the supervise of each dir.
 import { Diag, EXIT_USAGE, errnoCode, writeStderr } from '../lib/os/errors';
-import { byteArgs } from '../lib/os/raw-argv';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { showAs } from '../lib/os/proctitle';
 import { getopt, getoptMessage } from '../lib/os/getopt';
 import { answerHelp } from '../lib/os/help';
 import { eachDir } from '../lib/control/cwd';
@@ -60,4 +61,5 @@ eachDir(diag, parsed.rest, (dir) => {
   if (failed?.step === 'write') diag.warn(`error writing commands to ${dir}`, failed.error);
   else if (failed) diag.warn(`unable to control ${dir}`, errnoCode(failed.error) === 'ENXIO' ? 'supervise not running' : failed.error);
 }, (dir, e) => diag.warn(`unable to chdir to ${dir}`, e));
-if (waitState) void waitAndExit(diag, parsed.rest, { state: waitState, all: true, timeoutMs, before });
+// while it waits, ps, pidof, pgrep see `svc ...`
+if (waitState) void waitAndExit(diag, parsed.rest, { state: waitState, all: true, timeoutMs, before, onWaiting: () => showAs('svc', rawArgs(2)) });

@@ -5,7 +5,8 @@
 // 100 on a usage error, 111 when a dir cannot be waited for.
 import { Diag, writeStderr } from '../lib/os/errors';
 import { answerHelp } from '../lib/os/help';
-import { byteArgs } from '../lib/os/raw-argv';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { showAs } from '../lib/os/proctitle';
 import { getopt, getoptMessage } from '../lib/os/getopt';
 import { WaitState, parseTimeout, waitAndExit } from '../lib/control/wait';
 
@@ -44,4 +45,5 @@ for (const o of parsed.options) {
   else state = o.letter as WaitState;
 }
 if (timeoutMs === undefined || parsed.rest.length === 0) diag.usage(USAGE);
-void waitAndExit(diag, parsed.rest, { state, all, timeoutMs });
+// ps, pidof, pgrep see `svwait ...` while it waits (not before: koffi costs a quick answer 10 ms)
+void waitAndExit(diag, parsed.rest, { state, all, timeoutMs, onWaiting: () => showAs('svwait', rawArgs(2)) });

@@ -157,6 +157,8 @@ export interface WaitOptions {
   timeoutMs: number;
   /** per dir, the status read before commands were sent (svc -W) */
   before?: ReadonlyArray<Seen | undefined>;
+  /** Called once when the state was not reached at the first look: the wait begins. */
+  onWaiting?: () => void;
 }
 
 /** Looks at each dir from the starting directory (lib/control/cwd.ts's Origin): Look per dir, or a chdir failure. */
@@ -244,6 +246,7 @@ export function waitStates(dirs: readonly string[], opts: WaitOptions): Promise<
     }
     checkAll();
     if (over) return;
+    opts.onWaiting?.();
     const net = setInterval(checkAll, RECHECK_MS);
     timers.push(net);
     if (opts.timeoutMs > 0) timers.push(setTimeout(() => end({ kind: 'timeout' }), opts.timeoutMs));
