@@ -25,6 +25,14 @@ function events(dir: string): string[] {
   }
 }
 
+function readlinkOr(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '';
+  }
+}
+
 /** supervise/info ({} while there is none yet). */
 function info(dir: string): Record<string, unknown> {
   try {
@@ -257,7 +265,8 @@ describe("svscan's stop honours down-signal and timeout-kill", () => {
   }
 });
 
-const READY_RUN = '#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\necho ready >&3\nexec sleep 1000\n';
+// a line begun at once, finished later: ready at its newline, not at its first bytes
+const READY_RUN = "#!/bin/sh\nprintf 'rea' >&3\n: > begun\nwhile [ ! -e go ]; do sleep 0.02; done\necho dy >&3\nexec sleep 1000\n";
 
 describe('notification-fd: readiness', () => {
   test('s6-supervise: ready only after the newline', async () => {
@@ -276,11 +285,14 @@ describe('notification-fd: readiness', () => {
       const sup = await startSupervise(procs, dir, { mode }).ready();
       const pid = await waitUp(dir, { procs });
       await waitFor(() => info(dir).notification === 3, 'info: notification');
+      await waitFor(() => readlinkOr(`/proc/${pid}/fd/3`).startsWith('pipe:'), './run holds the pipe on fd 3');
+      await waitFor(() => fs.existsSync(path.join(dir, 'begun')), 'the first bytes of the line written');
       assert.equal(info(dir).readySince, undefined, 'not ready before the newline');
       fs.writeFileSync(path.join(dir, 'go'), '');
       await waitFor(() => typeof info(dir).readySince === 'string', 'ready');
       assert.match(info(dir).readySince as string, /^@[0-9a-f]{24}$/);
       fs.rmSync(path.join(dir, 'go'));
+      fs.rmSync(path.join(dir, 'begun'));
       process.kill(pid, 'SIGTERM');
       await waitUp(dir, { not: pid, procs });
       await waitFor(() => info(dir).starts === 2, 'info of the second start');
