@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor, exitOf } from './helpers';
-import { COUNTER, SLEEPER, makeService, statusPid, waitUp, waitDown } from './fixtures/service';
+import { COUNTER, SLEEPER, makeService, statusPid, waitRecorded, waitUp, waitDown } from './fixtures/service';
 import { allProcs, killUnder, pathFor, startSvscan, superviseChildren, treeRoot } from './fixtures/tree';
 
 const procs = new Procs();
@@ -278,6 +278,8 @@ test('svscan --host: a supervise/ removed or a control FIFO deleted under one se
   const pGone = await waitUp(gone);
   await waitUp(nofifo);
   await waitUp(good);
+  // the last file the host writes there on its own, a moment after the start
+  await waitRecorded(gone, pGone);
   fs.rmSync(path.join(gone, 'supervise'), { recursive: true, force: true });
   fs.unlinkSync(path.join(nofifo, 'supervise', 'control'));
   // gone's ./run is killed: its supervisor cannot write a status any more, and says so, and restarts it
