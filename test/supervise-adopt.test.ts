@@ -88,17 +88,26 @@ function tests(): void {
     }, `${dir}: a new ./run`, timeoutMs);
   }
 
+  /**
+   * A service under supervise under the subreaper, up, its ./run recorded:
+   * a supervise killed now leaves it to be adopted.
+   */
+  async function recordedService(): Promise<{ dir: string; pid: number; reaper: number }> {
+    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
+    const reaper = underSubreaper([bin('supervise'), dir]);
+    const pid = await waitUp(dir);
+    procs.adopt(pid);
+    await waitRecorded(dir, pid);
+    return { dir, pid, reaper };
+  }
+
   function killHard(pid: number): Promise<unknown> {
     process.kill(pid, 'SIGKILL');
     return waitFor(() => !alive(pid), `pid ${pid} to die`);
   }
 
   test('supervise killed while ./run runs: the next supervise adopts it (status, svstat, svc -t, svc -d), no second copy, no zombie', async () => {
-    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
-    const reaper = underSubreaper([bin('supervise'), dir]);
-    const pid = await waitUp(dir);
-    procs.adopt(pid);
-    await waitRecorded(dir, pid);
+    const { dir, pid, reaper } = await recordedService();
     // the status comes first, supervise/info after it
     const first = (await waitFor(() => info(dir), 'supervise/info'))!.supervise;
     const started = status(dir)!.when;
@@ -144,11 +153,7 @@ function tests(): void {
   });
 
   test('supervise killed again: an adopted ./run is adopted once more, paused as it was; svc -dx brings it down, its exit seen through the pidfd', async () => {
-    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
-    underSubreaper([bin('supervise'), dir]);
-    const pid = await waitUp(dir);
-    procs.adopt(pid);
-    await waitRecorded(dir, pid);
+    const { dir, pid } = await recordedService();
     let sup = info(dir)!.supervise;
     let last: ReturnType<typeof startSupervise> | undefined;
     for (let i = 0; i < 2; i++) {
@@ -176,11 +181,7 @@ function tests(): void {
   });
 
   test('the one-second rule counts from the start of the adopted ./run', async (t) => {
-    const dir = makeService(path.join(root(), 'svc'), SLEEPER);
-    underSubreaper([bin('supervise'), dir]);
-    const pid = await waitUp(dir);
-    procs.adopt(pid);
-    await waitRecorded(dir, pid);
+    const { dir, pid } = await recordedService();
     const started = status(dir)!.when;
     await killHard(info(dir)!.supervise);
     const next = startSupervise(procs, dir);

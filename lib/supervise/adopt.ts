@@ -21,6 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as sys from '../os/sys';
+import { ProcStat, parseProcStat, procStat } from '../os/proc-stat';
 import { decodeStatus, Status } from './status';
 import { now, Tai64n } from '../tai64';
 
@@ -47,29 +48,6 @@ function currentBoot(): string {
   return bootId;
 }
 
-interface ProcStat {
-  state: string;
-  start: string;
-}
-
-/** Fields 3 (state) and 22 (starttime) of the text of /proc/PID/stat. */
-function parseStat(text: string): ProcStat | undefined {
-  // the name (field 2) is in parentheses and may hold anything: count after its last ')'
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3, so field 22 is rest[19]
-  if (rest.length < 20) return undefined;
-  return { state: rest[0], start: rest[19] };
-}
-
-/** Fields 3 (state) and 22 (starttime) of /proc/PID/stat; undefined when there is no such process. */
-function procStat(pid: number): ProcStat | undefined {
-  try {
-    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Writes supervise/running for ./run just started (atomically), once its
  * start time can be read: /proc/PID/stat of a process in the middle of an
@@ -82,7 +60,7 @@ function procStat(pid: number): ProcStat | undefined {
  */
 export function recordWhenStarted(dir: string, pid: number, current: () => boolean): void {
   fs.readFile(`/proc/${pid}/stat`, 'latin1', (err, text) => {
-    const st = err ? undefined : parseStat(text);
+    const st = err ? undefined : parseProcStat(text);
     if (!st || !current()) return;
     const fresh = path.join(dir, 'supervise', `${RECORD}.new`);
     try {

@@ -397,18 +397,8 @@ export class Supervisor {
     const notification = this.readinessPipe();
     let pid: number;
     try {
-      pid = spawnWithLimits(keepIgnored(['./run']), (argv) => {
-        // A shell prefix restores limits Node cannot lower on itself
-        // (lib/exec/limits.ts) or ignored signals (lib/exec/pass-on.ts): ./run's
-        // own errors must still be ours to report. Unprefixed, posix_spawn
-        // reports them itself.
-        if (argv[0] !== './run') {
-          checkExecutable(`${this.dir}/run`);
-          checkFormat(this.dir, true);
-        }
-        const extra = notification ? [[notification.pipe.writeEnd, notification.fd] as const] : [];
-        return spawnChild(argv, { cwd: this.dir, stdio: this.stdio, extra }, (exit) => this.exited(pid, exit));
-      });
+      const extra = notification ? [[notification.pipe.writeEnd, notification.fd] as const] : [];
+      pid = this.spawnHere('run', [], extra, (exit) => this.exited(pid, exit));
     } catch (e) {
       notification?.pipe.cancel();
       this.startFailed(e);
@@ -422,6 +412,26 @@ export class Supervisor {
     this.info.starts++;
     this.saveInfo();
     recordWhenStarted(this.dir, pid, () => this.child === pid);
+  }
+
+  /**
+   * Starts ./PROGRAM (run, finish) of the service directory with what ./run
+   * gets: stdio, the caller's limits and ignored signals, descriptors.
+   * Returns its pid; throws what keeps it from starting.
+   */
+  private spawnHere(program: string, args: readonly string[], extra: ReadonlyArray<readonly [number, number]>,
+    onExit: (exit: ChildExit) => void): number {
+    return spawnWithLimits(keepIgnored([`./${program}`, ...args]), (argv) => {
+      // A shell prefix restores limits Node cannot lower on itself
+      // (lib/exec/limits.ts) or ignored signals (lib/exec/pass-on.ts): the
+      // program's own errors must still be ours to report. Unprefixed,
+      // posix_spawn reports them itself.
+      if (argv[0] !== `./${program}`) {
+        checkExecutable(`${this.dir}/${program}`);
+        checkFormat(this.dir, true, program);
+      }
+      return spawnChild(argv, { cwd: this.dir, stdio: this.stdio, extra }, onExit);
+    });
   }
 
   /** notification-fd: a pipe for the ./run about to start (undefined: none, or it could not be made). */
@@ -585,13 +595,7 @@ export class Supervisor {
     const signalArg = signal ? String(os.constants.signals[signal]) : '0';
     let pid: number;
     try {
-      pid = spawnWithLimits(keepIgnored(['./finish', exitArg, signalArg, this.label]), (argv) => {
-        if (argv[0] !== './finish') {
-          checkExecutable(file);
-          checkFormat(this.dir, true, 'finish');
-        }
-        return spawnChild(argv, { cwd: this.dir, stdio: this.stdio }, (exit) => this.finishEnded(pid, exit));
-      });
+      pid = this.spawnHere('finish', [exitArg, signalArg, this.label], [], (exit) => this.finishEnded(pid, exit));
     } catch (e) {
       this.log(`${this.prog}: warning: unable to start ${this.label}/finish: ${reason(e)}: skipped\n`);
       return false;
