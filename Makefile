@@ -50,7 +50,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(LIBDIR)
 	@# the unit only if it starts this BINDIR's svscanboot (UNITDIR is not under PREFIX)
 	if grep -qsF 'ExecStart=$(BINDIR)/svscanboot ' $(DESTDIR)$(UNITDIR)/svscanboot.service; then rm -f $(DESTDIR)$(UNITDIR)/svscanboot.service; fi
-	cd $(DESTDIR)$(BINDIR) && rm -f envdir envuidgid fghack multilog pgrphack readproctitle setlock setuidgid softlimit supervise svc svok svscan svscanboot svstat svwait tai64n tai64nlocal
+	cd $(DESTDIR)$(BINDIR) && rm -f envdir envuidgid fghack multilog pgrphack readproctitle setlock setuidgid softlimit supervise svc svok svctl svscan svscanboot svstat svwait svweb tai64n tai64nlocal
 
 clean:
 	rm -rf dist bin build
