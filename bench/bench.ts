@@ -1,7 +1,7 @@
 // `make bench`: this suite and the C daemontools side by side in one run,
 // interleaved; prints a Markdown table of medians with the ratio ours/C and
 // the budgets of issue 6. Usage: node build/bench.js [--quick] [--only a,b]
-// [--ours DIR] (sections: cli control detect scale host wait throughput startup; --ours
+// [--ours DIR] (sections: cli control detect scale host wait svweb throughput startup; --ours
 // measures DIR instead of ./bin, e.g. /usr/bin to check the benchmark). Progress goes to stderr,
 // the table to stdout. Every process started is stopped at the end, also on
 // failure and on Ctrl-C.
@@ -16,6 +16,7 @@ import { Procs } from './procs';
 import { detection, scale } from './scan';
 import { hostAt200 } from './host';
 import { waitLatency } from './wait';
+import { svwebIdle } from './svweb';
 import { renderStartup, startup } from './startup';
 import { setOursDir } from './suites';
 import { throughput } from './throughput';
@@ -29,6 +30,7 @@ const SECTIONS: Record<string, (ctx: Ctx) => Promise<void>> = {
   scale,
   host: hostAt200,
   wait: waitLatency,
+  svweb: svwebIdle,
   throughput,
   startup,
 };
