@@ -8,6 +8,7 @@
 // each block and at its end) because it decides where files are cut.
 import fs from 'node:fs';
 import { format, now } from '../tai64';
+import { isoPrefix } from './iso8601';
 import type { LogDir } from './logdir';
 import { match } from './pattern';
 import type { Action, Script } from './script';
@@ -41,6 +42,7 @@ export class Engine {
   /** per directory: is the current line going there */
   private readonly chosen: boolean[];
   private stamp: Buffer | undefined;
+  private readonly stamped: boolean;
   /** `e` output of the current block, written at its end */
   private errOut = Buffer.allocUnsafe(1 << 16);
   private errLen = 0;
@@ -48,11 +50,17 @@ export class Engine {
   constructor(private readonly script: Script, private readonly dirs: LogDir[], private readonly statusFiles: StatusFile[]) {
     this.actions = script.actions;
     this.chosen = dirs.map(() => false);
+    this.stamped = script.stamp !== 'none';
   }
 
   /** Whether a line has begun and not yet ended. */
   midLine(): boolean {
     return this.inLine;
+  }
+
+  /** Whether a line's first part is in the directories and its rest still to come (a long line, streamed). */
+  lineSplitInFiles(): boolean {
+    return this.inLine && this.streaming;
   }
 
   /**
@@ -116,7 +124,10 @@ export class Engine {
   }
 
   private timestamp(): Buffer {
-    if (!this.stamp) this.stamp = Buffer.from(`${format(now())} `, 'latin1');
+    if (!this.stamp) {
+      const t = now();
+      this.stamp = Buffer.from(this.script.stamp === 'iso' ? isoPrefix(t) : `${format(t)} `, 'latin1');
+    }
     return this.stamp;
   }
 
@@ -126,7 +137,7 @@ export class Engine {
         this.inLine = true;
         this.streaming = false;
         this.lineLen = 0;
-        if (this.script.timestamp) {
+        if (this.stamped) {
           const ts = this.timestamp();
           ts.copy(this.line, 0);
           this.lineLen = ts.length;

@@ -1,6 +1,7 @@
 // One log directory: lock, crash recovery at start-up, `current`, rotation
-// into @TAI64N.s files (through the processor when there is one), and the
-// number of old files kept.
+// into @TAI64N.s files (through the processor when there is one), the
+// number of old files kept and (beyond 0.76) their total size (`S`) and
+// the age at which `current` is rotated (`a`).
 //
 // Where `current` is cut must match the C multilog byte for byte, and the C
 // decides it while flushing its output buffer: a write that reaches SIZE
@@ -25,6 +26,18 @@ const OLD_NAME_MIN = 25;
 
 let procFd: boolean | undefined;
 
+/** An old (archived) log file: a name of at least 25 bytes starting with `@`. */
+function isOldFile(n: string): boolean {
+  return n.length >= OLD_NAME_MIN && n[0] === '@';
+}
+
+/** The oldest 25-byte prefix below `@z` among old file names (`@z` if none is). */
+function oldestPrefix(old: string[]): string {
+  let oldest = '@z';
+  for (const n of old) if (n < oldest) oldest = n.slice(0, OLD_NAME_MIN);
+  return oldest;
+}
+
 function hasProcFd(): boolean {
   procFd ??= fs.existsSync('/proc/self/fd');
   return procFd;
@@ -41,6 +54,10 @@ export class LogDir {
   private dir: Buffer;
   private readonly size: number;
   private readonly num: number;
+  private readonly total: number;
+  private readonly ageMs: number;
+  /** when `current`'s first line came (wall clock, ms); undefined while it is empty */
+  private firstAt: number | undefined;
   private readonly processor: string | undefined;
   private lock = -1;
   private current = -1;
@@ -63,6 +80,8 @@ export class LogDir {
     this.dir = Buffer.from(spec.name, 'latin1');
     this.size = spec.size;
     this.num = spec.num;
+    this.total = spec.total;
+    this.ageMs = spec.age * 1000;
     this.processor = spec.processor;
   }
 
@@ -103,10 +122,14 @@ export class LogDir {
     }
     try {
       fs.fchmodSync(this.current, 0o644);
-      this.bytes = fs.fstatSync(this.current).size;
+      const st = fs.fstatSync(this.current);
+      this.bytes = st.size;
+      // an earlier run's lines: their age is counted from the file's last change
+      if (st.size > 0) this.firstAt = st.mtimeMs;
     } catch (e) {
       diag.fatal(`unable to set mode of ${this.name}/current`, e);
     }
+    if (this.total > 0) this.trimTotal();
   }
 
   /**
@@ -186,11 +209,22 @@ export class LogDir {
     this.purge();
   }
 
-  /** Keeps at most num-1 old @… files beside `current`; any failure is reported as the scan's, as by the C tool. */
+  /** Keeps at most num-1 old @… files beside `current`, and within `S`; any failure is reported as the scan's, as by the C tool. */
   private purge(): void {
+    this.untilDone(() => this.removeOldest());
+    if (this.total > 0) this.trimTotal();
+  }
+
+  /** `S`: removes the oldest @… files while the archived files take more than `total` bytes. */
+  private trimTotal(): void {
+    this.untilDone(() => this.removeOverTotal());
+  }
+
+  /** Runs a round of clean-up until it reports nothing left to do, pausing after each failure. */
+  private untilDone(round: () => boolean): void {
     for (;;) {
       try {
-        if (this.removeOldest()) return;
+        if (round()) return;
       } catch (e) {
         noteFailure(e);
         pauseAfter(`unable to read ${this.name}`, e);
@@ -218,19 +252,41 @@ export class LogDir {
    * failure, the removal's included, is thrown. True when nothing had to go.
    */
   private removeOldest(): boolean {
-    let count = 0;
-    let oldest = '@z';
     const names = this.scan();
+    const old = names.filter(isOldFile);
+    noteFailure(undefined);
+    if (old.length < this.num) return true;
+    this.removeFirstOf(names, oldestPrefix(old));
+    return false;
+  }
+
+  /**
+   * One round of `S`: the archived files are the old @… files plus
+   * `previous` and `processed` (`current` is not counted); when they take
+   * more than `total` bytes, the oldest @… file goes, as in removeOldest.
+   * True when nothing had to (or could) go.
+   */
+  private removeOverTotal(): boolean {
+    const names = this.scan();
+    const old = names.filter(isOldFile);
+    let sum = 0;
     for (const n of names) {
-      if (n.length < OLD_NAME_MIN || n[0] !== '@') continue;
-      count++;
-      if (n < oldest) oldest = n.slice(0, OLD_NAME_MIN);
+      if (!isOldFile(n) && n !== 'previous' && n !== 'processed') continue;
+      const st = fs.statSync(this.file(n), { throwIfNoEntry: false });
+      if (st) sum += st.size;
     }
     noteFailure(undefined);
-    if (count < this.num) return true;
-    const victim = names.find((n) => n.length >= OLD_NAME_MIN && n.startsWith(oldest));
-    if (victim !== undefined) fs.unlinkSync(this.file(victim));
-    return false;
+    if (sum <= this.total) return true;
+    // only `previous` or `processed` left (being made into an @… file): they stay
+    return !this.removeFirstOf(names, oldestPrefix(old));
+  }
+
+  /** Removes the first old file (in directory order) whose name starts with the prefix; false if there is none. */
+  private removeFirstOf(names: string[], prefix: string): boolean {
+    const victim = names.find((n) => isOldFile(n) && n.startsWith(prefix));
+    if (victim === undefined) return false;
+    fs.unlinkSync(this.file(victim));
+    return true;
   }
 
   private room(n: number): void {
@@ -289,6 +345,7 @@ export class LogDir {
         this.rotate();
       }
     }
+    if (this.firstAt === undefined && this.bytes > 0) this.firstAt = Date.now();
   }
 
   /** The C buffer_flush. */
@@ -359,9 +416,22 @@ export class LogDir {
     if (this.bytes > 0) this.rotate();
   }
 
+  /** `a`: when `current` is due to be rotated for its age (wall clock, ms); undefined if never (empty, no `a`, or after SIGTERM). */
+  ageDeadline(): number | undefined {
+    if (this.ageMs === 0 || this.firstAt === undefined || this.held) return undefined;
+    return this.firstAt + this.ageMs;
+  }
+
+  /** `a`: rotates `current` if its first line is older than the age. */
+  rotateIfOld(nowMs: number): void {
+    const due = this.ageDeadline();
+    if (due !== undefined && nowMs >= due) this.forceRotate();
+  }
+
   /** `current` is full: it becomes an @….s file (through the processor if any). */
   private rotate(): void {
     this.rotations++;
+    this.firstAt = undefined;
     retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.current));
     try {
       fs.closeSync(this.current);

@@ -6,11 +6,17 @@
 // stays in the pipe for the next reader), nothing more is read, and no file
 // is cut any more: shutting down costs at most the rotation (and processor
 // run) under way when the signal came, whatever the input does.
+//
+// `a` (rotation by age): a timer is armed for the earliest time a
+// directory's `current` is due, only while some `current` holds lines, so an
+// idle multilog with empty files never wakes up; what is due is also
+// checked after each block of input.
 import fs from 'node:fs';
 import { Engine } from './engine';
 import { Input, openInput, readSize } from './input';
 import { LogDir } from './logdir';
 import { OPEN_READ } from './openflags';
+import { AgeTimer } from './age';
 import { diag } from './pause';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';
@@ -45,6 +51,8 @@ export async function runMultilog(script: Script): Promise<number> {
   for (const d of dirs) d.open();
   const engine = new Engine(script, dirs, statusFiles);
   input = openInput(readSize(script.dirs.map((d) => d.size)));
+  const aged = dirs.filter((_, i) => script.dirs[i].age > 0);
+  const ageTimer = aged.length > 0 ? new AgeTimer(aged, () => input?.wake()) : undefined;
 
   let stopping = false;
   /** After SIGTERM: read nothing ahead, cut no file, finish the line in progress. */
@@ -60,6 +68,8 @@ export async function runMultilog(script: Script): Promise<number> {
       rotateNow = false;
       if (!stopping) for (const d of dirs) d.forceRotate();
     }
+    // a long line half in `current` is not cut for age: its end comes first
+    if (ageTimer) ageTimer.check(!stopping && !engine.lineSplitInFiles());
     if (stopping && !engine.midLine() && !input.pending()) break;
     let block;
     try {
@@ -76,6 +86,7 @@ export async function runMultilog(script: Script): Promise<number> {
       if (exitAsap) stop();
     }
   }
+  ageTimer?.disarm();
   engine.finish();
   for (const d of dirs) d.close();
   input.restoreBlocking();
