@@ -80,21 +80,30 @@ export function serviceNames(dir: string): string[] {
   return names.sort();
 }
 
-/** The byte string lib/control/cwd.ts takes for a path. */
-function bytePath(p: string): string {
-  return Buffer.from(p, 'utf8').toString('latin1');
-}
 
 // the directory to come back to after each service (kept open for the process's life)
 let origin: Origin | undefined;
 
 /**
+ * Runs fn inside the service directory `serviceDir`, as svc and svstat act
+ * (lib/control/cwd.ts), and comes back. Throws the chdir's error.
+ */
+export function inServiceDir<T>(serviceDir: string, fn: () => T): T {
+  origin ??= Origin.open();
+  origin.enter(Buffer.from(serviceDir, 'utf8').toString('latin1'));
+  try {
+    return fn();
+  } finally {
+    origin.back();
+  }
+}
+
+/**
  * What `svstat --json` says of each named service of dir, read as svstat
- * reads it (inside each directory, one status buffer and one look at
- * /proc/locks for the lot). A directory that cannot be entered is an error.
+ * reads it (one status buffer and one look at /proc/locks for the lot). A
+ * directory that cannot be entered is an error.
  */
 export function viewServices(dir: string, names: readonly string[]): ServiceView[] {
-  origin ??= Origin.open();
   const record = newRecord();
   const infos = new InfoReader();
   const views: ServiceView[] = [];
@@ -102,14 +111,11 @@ export function viewServices(dir: string, names: readonly string[]): ServiceView
     const full = path.join(dir, name);
     let line: string;
     try {
-      origin.enter(bytePath(full));
-      try {
+      line = inServiceDir(full, () => {
         const report = probe(Math.floor(Date.now() / 1000), record);
         if (report.kind === 'status') report.info = infos.read();
-        line = formatJson(full, report);
-      } finally {
-        origin.back();
-      }
+        return formatJson(full, report);
+      });
     } catch (e) {
       line = formatJson(full, { kind: 'failure', what: 'unable to chdir', cause: e });
     }
