@@ -1,0 +1,85 @@
+// After `svctl add` links a service in: wait until svscan has started its
+// supervise (and its log's), then until it is up, then that it stays up a
+// moment (a command that is not found, or exits at once, is up for an
+// instant only); or say why not: how its last run ended and the end of
+// its log.
+import fs from 'node:fs';
+import path from 'node:path';
+import { isSupervised } from '../control/service';
+import { InfoReader } from '../control/svstat-info';
+import { Origin } from '../control/cwd';
+import { Seen, seenNow, waitStates } from '../control/wait';
+import { asBytes } from './fail';
+import { localTimes, logDirOf, tail } from './log-view';
+
+/** How long a service must stay up to count as started: supervise's own rule for a failed start (start-secs' default). */
+export const STAY_UP_MS = 1000;
+
+const POLL_MS = 50;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until every dir has a supervise answering (svscan notices a new entry at once, the C one within 5 s); false on timeout. */
+export async function waitSupervised(dirs: readonly string[], deadline: number): Promise<boolean> {
+  for (;;) {
+    if (dirs.every((d) => isSupervised(d))) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(POLL_MS);
+  }
+}
+
+export type UpEnd = { kind: 'up' } | { kind: 'not supervised' } | { kind: 'not up'; stayed: boolean };
+
+/**
+ * Waits until dir (and log, if given) is supervised, dir up, and still up
+ * with the same run STAY_UP_MS later; all before deadline (ms since the
+ * epoch). `stayed` false: it came up but its run ended at once.
+ */
+export async function waitUp(dir: string, log: string | undefined, deadline: number): Promise<UpEnd> {
+  if (!(await waitSupervised(log ? [dir, log] : [dir], deadline))) return { kind: 'not supervised' };
+  const bytes = [asBytes(dir)];
+  const left = deadline - Date.now();
+  if (left <= 0) return { kind: 'not up', stayed: true };
+  const up = await waitStates(bytes, { state: 'u', all: true, timeoutMs: left });
+  if (up.kind !== 'reached') return { kind: 'not up', stayed: true };
+  const seen: Array<Seen | undefined> = seenNow(bytes);
+  // d with `before`: reached when this run ends (its status changes); the timeout is the good end
+  const ended = await waitStates(bytes, { state: 'd', all: true, timeoutMs: STAY_UP_MS, before: seen });
+  return ended.kind === 'timeout' ? { kind: 'up' } : { kind: 'not up', stayed: false };
+}
+
+/** How the last run of dir ended, as our supervise's info tells (undefined under the C supervise). */
+export function lastExitOf(dir: string): string | undefined {
+  const origin = Origin.open();
+  try {
+    origin.enter(asBytes(dir));
+    const exit = new InfoReader().read()?.lastExit as { code?: unknown; signal?: unknown } | null | undefined;
+    if (!exit) return undefined;
+    return typeof exit.code === 'number' ? `exit code ${exit.code}` : typeof exit.signal === 'string' ? `killed by SIG${exit.signal.replace(/^SIG/, '')}` : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    origin.back();
+  }
+}
+
+/** The last n lines of the service's log, in local time, each indented; '' when there is none (yet). */
+export function logEnd(serviceDir: string, n: number): string {
+  try {
+    const { text, position } = tail(logDirOf(serviceDir), n);
+    if (position) fs.closeSync(position.fd);
+    const shown = localTimes()(text).toString('latin1');
+    return shown.split('\n').filter((l) => l !== '').map((l) => `  ${l}\n`).join('');
+  } catch {
+    return '';
+  }
+}
+
+/** Whether the service has a log directory with something in it yet. */
+export function logHasLines(serviceDir: string): boolean {
+  try {
+    return fs.statSync(path.join(logDirOf(serviceDir), 'current')).size > 0;
+  } catch {
+    return false;
+  }
+}
