@@ -186,6 +186,20 @@ test('svscanboot --daemon: two started at the same moment, one tree: the other e
   await stopAndCheck(pid, pidfile, [runA]);
 });
 
+test('svscanboot --daemon: a service no supervisor can take does not hold the caller for ever: exit 0 with a warning naming it', async () => {
+  const t = treeRoot(procs, roots, 'dtn-bootd-', ['scan', 'run']);
+  const a = makeService(path.join(t.scan, 'a'), SLEEPER);
+  const b = makeService(path.join(t.scan, 'b'), SLEEPER);
+  fs.writeFileSync(path.join(b, 'log'), 'a file, not a service\n'); // svscan starts `supervise log` in b, which cannot enter it
+  const pidfile = path.join(t.run, 'boot.pid');
+  const r = await run(bin('svscanboot'), ['--daemon', '--pidfile', pidfile, t.scan]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, 'svscanboot: warning: no supervisor answers yet for b/log\n');
+  const pid = daemonOf(pidfile);
+  assert.ok(okAnswers(a) && okAnswers(b), 'the others supervised');
+  await stopAndCheck(pid, pidfile, [await waitUp(a), await waitUp(b)]);
+});
+
 test('svscanboot --daemon as an ordinary user: the default pidfile under $HOME, the tree runs as that user', async () => {
   const t = treeRoot(procs, roots, 'dtn-bootd-', ['scan', 'home']);
   const svc = makeService(path.join(t.scan, 'a'), SLEEPER);

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isSupervised } from '../control/service';
 
-/** The services of dir, as svscan sees them: entries not starting with `.` that are directories (symlinks followed). */
-function services(dir: string): string[] {
+/** The services of dir, as svscan sees them: entries not starting with `.` that are directories (symlinks followed), by name; none when dir cannot be read. */
+export function scannedServices(dir: string): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -26,7 +26,7 @@ function services(dir: string): string[] {
 /** `NAME` and `NAME/log` (where NAME/log exists, as svscan checks) of dir that no supervisor answers for yet. */
 export function unsupervised(dir: string): string[] {
   const out: string[] = [];
-  for (const name of services(dir)) {
+  for (const name of scannedServices(dir)) {
     const svc = path.join(dir, name);
     if (!isSupervised(svc)) out.push(name);
     const log = path.join(svc, 'log');
