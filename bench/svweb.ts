@@ -155,7 +155,7 @@ export async function svwebIdle(ctx: Ctx): Promise<void> {
     tree = (await scaleOnce(ctx, VARIANTS.find((v) => v.key === 'host')!, N)).tree;
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const web = ctx.procs.start(prog(OURS, 'svweb'), ['--port', String(port), tree.scan], { env: OURS.env, cwd: tree.base });
+    const web = ctx.procs.start(prog(OURS, 'svweb'), ['--listen', `127.0.0.1:${port}`, tree.scan], { env: OURS.env, cwd: tree.base });
     const pid = web.pid!;
     await until(() => alive(pid), 'svweb to start', nowMs(), 5000);
     let ok = false;
