@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs } from './helpers';
+import { bin, cbin, exitOf, Procs } from './helpers';
 
 const LABEL = /@[0-9a-f]{24}/g;
 
@@ -93,4 +93,94 @@ export async function compareWithC(procs: Procs, c: Case): Promise<Outcome> {
   assert.equal(ours.code, theirs.code, `${what}: exit code`);
   assert.deepEqual(ours.tree, theirs.tree, `${what}: directory contents`);
   return theirs;
+}
+
+// ---- for the tests of the actions beyond 0.76 (S, a, T) ----
+
+const ISO = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}/g;
+
+/** Text with every @TAI64N label and every `T` stamp (YYYY-MM-DD HH:MM:SS.NNNNNNNNN) masked. */
+export function maskAll(b: Buffer | string): string {
+  return mask(b).replace(ISO, 'ISO');
+}
+
+/** Numbered lines `TAG NNNNNN` padded with `q` to `width` bytes (newline included). */
+export function numbered(from: number, to: number, tag: string, width = 100): string {
+  let s = '';
+  for (let i = from; i < to; i++) {
+    const head = `${tag} ${String(i).padStart(6, '0')} `;
+    s += `${head}${'q'.repeat(Math.max(0, width - head.length - 1))}\n`;
+  }
+  return s;
+}
+
+/** The archived files (@…) of a log directory, oldest first. */
+export function archivedNames(dir: string): string[] {
+  return fs.readdirSync(dir).filter((n) => n.startsWith('@')).sort();
+}
+
+/** Everything a log directory holds, oldest first: the @… files by name, then current. */
+export function logged(dir: string): string {
+  const names = archivedNames(dir);
+  if (fs.existsSync(path.join(dir, 'current'))) names.push('current');
+  return names.map((n) => fs.readFileSync(path.join(dir, n), 'latin1')).join('');
+}
+
+/** Bytes taken by the archived files (@…, previous, processed). */
+export function archivedBytes(dir: string): number {
+  return fs.readdirSync(dir)
+    .filter((n) => n.startsWith('@') || n === 'previous' || n === 'processed')
+    .reduce((sum, n) => sum + fs.statSync(path.join(dir, n)).size, 0);
+}
+
+/** `current`'s text, or undefined while there is none. */
+export function currentOf(dir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dir, 'current'), 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The @… files (names masked) and current, with their (masked) contents: what two loggers must agree on. */
+export function archiveView(dir: string, unpack: (b: Buffer) => Buffer = (b) => b): string[] {
+  const out = archivedNames(dir).map((n) => `${mask(n)} ${maskAll(unpack(fs.readFileSync(path.join(dir, n))))}`);
+  out.push(`current ${maskAll(fs.readFileSync(path.join(dir, 'current')))}`);
+  return out;
+}
+
+/** A logger reading a pipe (ours, the C multilog, s6-log), driven line by line by a test. */
+export class Logger {
+  readonly child: ChildProcess;
+  stderr = '';
+
+  constructor(procs: Procs, cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = procs.start(cmd, args, { ...opts, stdio: ['pipe', 'ignore', 'pipe'] });
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString('latin1')));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  write(text: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.child.stdin!.write(text, (e) => (e ? reject(e) : resolve())));
+  }
+
+  /** Closes its input and waits for its exit; resolves with the exit code. */
+  async end(): Promise<number | null | undefined> {
+    this.child.stdin!.end();
+    return (await exitOf(this.child))?.code;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+}
+
+/** The main thread's voluntary context switches (its wakeups), from /proc. */
+export function wakeups(pid: number): number {
+  const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+  assert.ok(m, 'voluntary_ctxt_switches in /proc/PID/status');
+  return Number(m[1]);
 }

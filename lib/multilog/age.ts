@@ -14,18 +14,16 @@ export class AgeTimer {
   constructor(private readonly dirs: readonly LogDir[], private readonly wake: () => void) {}
 
   /**
-   * Rotates what is due (when mayRotate) and arms the timer for what is due
-   * next. Without mayRotate nothing is armed: the next input calls again.
+   * Rotates what is due and arms the timer for what is due next, leaving
+   * out the directories held (a long line half written there): the next
+   * input calls again.
    */
-  check(mayRotate: boolean): void {
-    if (!mayRotate) {
-      this.disarm();
-      return;
-    }
+  check(held: (d: LogDir) => boolean): void {
     const now = Date.now();
-    for (const d of this.dirs) d.rotateIfOld(now);
+    for (const d of this.dirs) if (!held(d)) d.rotateIfOld(now);
     let next: number | undefined;
     for (const d of this.dirs) {
+      if (held(d)) continue;
       const due = d.ageDeadline();
       if (due !== undefined && (next === undefined || due < next)) next = due;
     }

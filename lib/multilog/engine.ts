@@ -58,9 +58,9 @@ export class Engine {
     return this.inLine;
   }
 
-  /** Whether a line's first part is in the directories and its rest still to come (a long line, streamed). */
-  lineSplitInFiles(): boolean {
-    return this.inLine && this.streaming;
+  /** Whether a long line's first part is in directory d's `current` and its rest still to come. */
+  lineSplitIn(d: LogDir): boolean {
+    return this.inLine && this.streaming && this.chosen[this.dirs.indexOf(d)];
   }
 
   /**

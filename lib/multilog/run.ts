@@ -69,7 +69,7 @@ export async function runMultilog(script: Script): Promise<number> {
       if (!stopping) for (const d of dirs) d.forceRotate();
     }
     // a long line half in `current` is not cut for age: its end comes first
-    if (ageTimer) ageTimer.check(!stopping && !engine.lineSplitInFiles());
+    if (ageTimer) ageTimer.check((d) => engine.lineSplitIn(d));
     if (stopping && !engine.midLine() && !input.pending()) break;
     let block;
     try {
