@@ -263,7 +263,7 @@ async function main(): Promise<void> {
     // svscan starts no supervise where one still answers: give the stale
     // ones a moment to see their service down and exit
     const deadline = Date.now() + STALE_WAIT_MS;
-    while (Date.now() < deadline && targets.some((t) => isSupervised(t))) await new Promise((r) => setTimeout(r, 50));
+    while (!stopped && Date.now() < deadline && targets.some((t) => isSupervised(t))) await new Promise((r) => setTimeout(r, 50));
   }
   if (report && stopped) failDaemon(report, 'stopped (SIGTERM) before the tree was running');
   const [r, w] = sys.pipe2(sys.O_CLOEXEC);

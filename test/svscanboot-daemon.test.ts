@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, alive, bin, run, waitFor, writeExecutable } from './helpers';
+import { Procs, alive, bin, cbin, run, waitFor, writeExecutable } from './helpers';
 import { CATLOG, SLEEPER, makeService, okAnswers, statusPid, waitUp } from './fixtures/service';
 import { allProcs, killUnder, treeRoot } from './fixtures/tree';
 
@@ -198,6 +198,25 @@ test('svscanboot --daemon: a service no supervisor can take does not hold the ca
   const pid = daemonOf(pidfile);
   assert.ok(okAnswers(a) && okAnswers(b), 'the others supervised');
   await stopAndCheck(pid, pidfile, [await waitUp(a), await waitUp(b)]);
+});
+
+test('svscanboot --daemon: SIGTERM before the tree runs: no svscan started, the pidfile removed, the caller exits 111 saying so', async () => {
+  const t = treeRoot(procs, roots, 'dtn-bootd-', ['scan', 'run']);
+  // a supervise left from a "previous boot" whose service ignores TERM: svscanboot waits for it (5 seconds at most)
+  const a = makeService(path.join(t.scan, 'a'), "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n");
+  procs.start(cbin('supervise'), [a], { detached: true });
+  await waitUp(a, { procs });
+  const pidfile = path.join(t.run, 'boot.pid');
+  const caller = run(bin('svscanboot'), ['--daemon', '--pidfile', pidfile, t.scan]);
+  const pid = await waitFor(() => (fs.existsSync(pidfile) ? daemonOf(pidfile) : 0), 'the pidfile');
+  process.kill(pid, 'SIGTERM');
+  const r = await caller;
+  assert.equal(r.code, 111);
+  assert.equal(r.stderr, 'svscanboot: fatal: stopped (SIGTERM) before the tree was running\n');
+  await waitFor(() => !alive(pid), 'the daemon gone');
+  assert.equal(fs.existsSync(pidfile), false, 'the pidfile removed');
+  assert.equal(allProcs().some((p) => p.argv[0] === 'svscan' && p.argv[1] === t.scan), false, 'no svscan started');
+  daemons.delete(pid);
 });
 
 test('svscanboot --daemon as an ordinary user: the default pidfile under $HOME, the tree runs as that user', async () => {
