@@ -24,7 +24,7 @@ tr.log td.name a { color: var(--muted); }
 td.controls form { display: flex; gap: 0.2em; margin: 0; }
 td.controls button { font-size: 0.85em; padding: 0.1em 0.4em; }
 #log { margin-top: 1em; }
-#log pre { background: #1118; color: inherit; border: 1px solid #8884; padding: 0.5em; max-height: 28em; overflow: auto; white-space: pre-wrap; }
+#log h2 { font-size: 1em; } #log pre { background: #111; color: #ddd; border: 1px solid #8884; padding: 0.5em; max-height: 28em; overflow: auto; white-space: pre-wrap; }
 .login { max-width: 20em; margin: 4em auto; } .login label { display: block; margin: 0.5em 0; } .login input { width: 100%; }
 .error { color: var(--bad); }
 `;

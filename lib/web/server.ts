@@ -249,6 +249,11 @@ export class SvwebServer {
       send(res, 200, type, body, { 'Cache-Control': 'no-cache' });
       return;
     }
+    if (pathname === '/favicon.ico') {
+      route(['GET', 'HEAD']);
+      send(res, 204, 'image/x-icon', '');
+      return;
+    }
     if (pathname === '/login') {
       route(['GET', 'POST']);
       await this.login(req, res, method);
