@@ -1,6 +1,9 @@
-// Throughput: multilog (with and without timestamps and rotation), tai64n
-// and tai64nlocal on the same input of numbered 100-byte lines; the output
-// is checked line by line (numbers consecutive up to the last input line).
+// Throughput: multilog (with and without timestamps and rotation, with the
+// beyond actions T and S), tai64n and tai64nlocal on the same input of
+// numbered 100-byte lines; the output is checked line by line (numbers
+// consecutive up to the last input line). The C multilog ignores T and S:
+// beside T it runs t (its way of stamping), beside S the same script
+// without the cap (nothing removed).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -72,6 +75,7 @@ function checkNumbered(text: string, stamp: RegExp, last: number): number {
 
 const TAI = /^@[0-9a-f]{24} /;
 const LOCAL = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} /;
+const ISO = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} {2}/;
 const NONE = /^/;
 
 /** The kept log: finished files in order, then current. */
@@ -109,11 +113,14 @@ export async function throughput(ctx: Ctx): Promise<void> {
   makeInput(input, lines);
   await timed(prog(C, 'tai64n'), [], C.env, work, input, stamped);
 
-  const multilog = (args: string[], stamp: RegExp) => async (s: Suite, dir: string): Promise<number> => {
+  /** cArgs, cStamp: what the C multilog runs instead (the same by default) */
+  const multilog = (args: string[], stamp: RegExp, cArgs = args, cStamp = stamp) => async (s: Suite, dir: string): Promise<number> => {
     const log = path.join(dir, 'log');
     fs.rmSync(log, { recursive: true, force: true });
-    const ms = await timed(prog(s, 'multilog'), [...args, './log'], s.env, dir, input);
-    checkNumbered(readLog(log), stamp, lines - 1);
+    const c = s === C;
+    const ms = await timed(prog(s, 'multilog'), [...(c ? cArgs : args), './log'], s.env, dir, input);
+    // what S leaves is the end of the input: the check starts at its first line
+    checkNumbered(readLog(log), c ? cStamp : stamp, lines - 1);
     fs.rmSync(log, { recursive: true, force: true });
     return ms;
   };
@@ -126,6 +133,8 @@ export async function throughput(ctx: Ctx): Promise<void> {
   };
   const tools: Tool[] = [
     { figure: 'multilog t s16777215 n5 ./dir', prog: 'multilog', budget: true, run: multilog(['t', 's16777215', 'n5'], TAI) },
+    { figure: 'multilog T s16777215 n5 ./dir (C: t)', prog: 'multilog', budget: true, run: multilog(['T', 's16777215', 'n5'], ISO, ['t', 's16777215', 'n5'], TAI) },
+    { figure: 'multilog t s16777215 n5 S40000000 ./dir (C: no S)', prog: 'multilog', budget: true, run: multilog(['t', 's16777215', 'n5', 'S40000000'], TAI, ['t', 's16777215', 'n5'], TAI) },
     { figure: 'multilog ./dir', prog: 'multilog', budget: true, run: multilog([], NONE) },
     { figure: 'tai64n', prog: 'tai64n', budget: true, run: filter('tai64n', input, TAI) },
     { figure: 'tai64nlocal', prog: 'tai64nlocal', budget: false, run: filter('tai64nlocal', stamped, LOCAL) },
