@@ -84,11 +84,13 @@ export async function waitAdded(added: Added, name: string, spec: ServiceSpec, t
   if (end.kind === 'not supervised') {
     return { why: `${name} is linked but no supervise runs for it after ${seconds} seconds (is svscan still running for ${path.dirname(added.link)}?)`, log: '' };
   }
-  if (log) {
-    const until = Date.now() + LOG_GRACE_MS;
-    while (!logHasLines(added.dir) && Date.now() < until) await sleep(50);
+  // our supervise writes the status, then its info; the log comes through multilog: a moment for both
+  const until = Date.now() + LOG_GRACE_MS;
+  let exit = lastExitOf(added.dir);
+  while ((exit === undefined || (log && !logHasLines(added.dir))) && Date.now() < until) {
+    await sleep(50);
+    exit = lastExitOf(added.dir);
   }
-  const exit = lastExitOf(added.dir);
   const how = end.stayed ? `is not up after ${seconds} seconds` : `does not stay up${exit ? ` (${exit})` : ''}`;
   const tail = log ? logEnd(added.dir, LOG_LINES) : '';
   return { why: `${name} ${how}; supervise keeps trying (svctl rm ${name} removes it)${tail ? '; the end of its log:' : ''}`, log: tail };

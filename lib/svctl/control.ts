@@ -2,7 +2,7 @@
 // (lib/control/svc-control.ts), then, for the ones that change the state,
 // a wait for it (lib/control/wait.ts, svwait's code).
 import path from 'node:path';
-import { Origin } from '../control/cwd';
+import { origin } from './origin';
 import { ControlFailure, sendControl } from '../control/svc-control';
 import { Seen, WaitEnd, WaitState, seenNow, waitStates } from '../control/wait';
 import { errnoCode, reason } from '../os/errors';
@@ -38,17 +38,17 @@ export function signalLetter(signal: string): string {
 
 /** Sends letters to the supervise of dir; a system error when none runs or it cannot be written. */
 export function sendTo(dir: string, name: string, letters: string): void {
-  const origin = Origin.open();
+  const here = origin();
   let failed: ControlFailure | undefined;
   try {
-    origin.enter(asBytes(dir));
+    here.enter(asBytes(dir));
   } catch (e) {
     throw systemError(`unable to chdir to ${dir}`, e);
   }
   try {
     failed = sendControl(Buffer.from(letters, 'latin1'));
   } finally {
-    origin.back();
+    here.back();
   }
   if (!failed) return;
   const code = errnoCode(failed.error);

@@ -5,7 +5,7 @@
 // objects with the service's name and its log's state added.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Origin } from '../control/cwd';
+import { origin } from './origin';
 import { InfoReader } from '../control/svstat-info';
 import { Report, formatJson, newRecord, probe } from '../control/svstat-report';
 import { asBytes } from './fail';
@@ -33,12 +33,12 @@ export function serviceNames(scanDir: string): string[] {
 
 /** Probes each named service of scanDir (and its log) as svstat does. */
 export function readRows(scanDir: string, names: readonly string[]): Row[] {
-  const origin = Origin.open();
+  const here = origin();
   const record = newRecord();
   const infos = new InfoReader();
   const look = (dir: string): Report => {
     try {
-      origin.enter(asBytes(dir));
+      here.enter(asBytes(dir));
     } catch (e) {
       return { kind: 'failure', what: 'unable to chdir', cause: e };
     }
@@ -47,7 +47,7 @@ export function readRows(scanDir: string, names: readonly string[]): Row[] {
       if (report.kind === 'status') report.info = infos.read();
       return report;
     } finally {
-      origin.back();
+      here.back();
     }
   };
   return names.map((name) => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isSupervised } from '../control/service';
 import { InfoReader } from '../control/svstat-info';
-import { Origin } from '../control/cwd';
+import { origin } from './origin';
 import { Seen, seenNow, waitStates } from '../control/wait';
 import { asBytes } from './fail';
 import { localTimes, logDirOf, tail } from './log-view';
@@ -50,16 +50,16 @@ export async function waitUp(dir: string, log: string | undefined, deadline: num
 
 /** How the last run of dir ended, as our supervise's info tells (undefined under the C supervise). */
 export function lastExitOf(dir: string): string | undefined {
-  const origin = Origin.open();
+  const here = origin();
   try {
-    origin.enter(asBytes(dir));
+    here.enter(asBytes(dir));
     const exit = new InfoReader().read()?.lastExit as { code?: unknown; signal?: unknown } | null | undefined;
     if (!exit) return undefined;
     return typeof exit.code === 'number' ? `exit code ${exit.code}` : typeof exit.signal === 'string' ? `killed by SIG${exit.signal.replace(/^SIG/, '')}` : undefined;
   } catch {
     return undefined;
   } finally {
-    origin.back();
+    here.back();
   }
 }
 
