@@ -8,12 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import { makeService, SLEEPER, statusPid, waitDown, waitUp } from './fixtures/service';
 import { startSupervise } from './fixtures/supervised';
+import { freePort, request, startSvweb } from './fixtures/svweb';
 import { renderMetrics, METRICS_CONTENT_TYPE } from '../lib/web/metrics';
 import { ServiceView, readServices } from '../lib/web/services';
 import { format, fromDate } from '../lib/tai64';
@@ -243,26 +242,11 @@ describe('the metrics of a real tree', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url: string): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-    }).on('error', reject);
-  });
+/** GET url: status, Content-Type, body. */
+async function get(url: string): Promise<{ status: number; type: string; body: string }> {
+  const u = new URL(url);
+  const a = await request(u.origin, u.pathname + u.search);
+  return { status: a.status, type: String(a.headers['content-type']), body: a.body };
 }
 
 describe('svweb --textfile FILE', () => {
@@ -363,14 +347,13 @@ describe('a real Prometheus scraping svweb', () => {
 
   before(async () => {
     ({ scan, pids } = await tree(undefined));
-    const port = await freePort();
-    web = procs.start(bin('svweb'), ['--listen', `127.0.0.1:${port}`, scan], { stdio: 'ignore' });
-    const metrics = `http://127.0.0.1:${port}/metrics`;
-    await waitFor(async () => (await get(metrics)).status === 200, 'svweb answering /metrics', 15000, 50);
-    const m = await get(metrics);
+    const svweb = await startSvweb(procs, scan);
+    web = svweb.child;
+    const m = await get(`${svweb.url}/metrics`);
+    assert.equal(m.status, 200);
     assert.equal(m.type, METRICS_CONTENT_TYPE);
     await promtool(m.body);
-    prom = await startPrometheus(`127.0.0.1:${port}`);
+    prom = await startPrometheus(`127.0.0.1:${svweb.port}`);
   });
 
   test('the target is up and each service has its series with the right values', async () => {
