@@ -12,7 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { Procs, ROOT, bin, run, waitFor } from './helpers';
 import { makeService } from './fixtures/service';
 import { killUnder, startSvscan } from './fixtures/tree';
-import { Svweb, passwordFile, startSvweb } from './fixtures/svweb';
+import { LOG_RUN, Svweb, WEB_RUN, passwordFile, startSvweb } from './fixtures/svweb';
 
 // playwright-core stays outside the bundle (bundled, it looks for its package.json
 // beside the bundle): loaded from node_modules at run time, by a name esbuild does not follow
@@ -35,8 +35,6 @@ after(async () => {
   await procs.cleanup();
 });
 
-const WEB_RUN = "#!/bin/sh\nexec 2>&1\ntrap 'echo got hup' HUP\necho started\nwhile :; do sleep 1 & wait $!; done\n";
-const LOG_RUN = '#!/bin/sh\nexec multilog t ./main\n';
 
 async function svstat(dir: string): Promise<string> {
   return (await run(bin('svstat'), [dir])).stdout;

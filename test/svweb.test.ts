@@ -12,7 +12,7 @@ import { Procs, bin, cbin, run, waitFor } from './helpers';
 import { makeService } from './fixtures/service';
 import { notRunningDir } from './fixtures/fake';
 import { killUnder, pathFor, startSvscan } from './fixtures/tree';
-import { EventStream, json, passwordFile, request, startSvweb } from './fixtures/svweb';
+import { EventStream, json, LOG_RUN, WEB_RUN, passwordFile, request, startSvweb } from './fixtures/svweb';
 import { ServiceView, readServices } from '../lib/web/services';
 import { multilogDir } from '../lib/web/log';
 
@@ -23,16 +23,24 @@ after(async () => {
   await procs.cleanup();
 });
 
-// `web` logs a line at start and one for each HUP; `idle` is normally down
-const WEB_RUN = "#!/bin/sh\nexec 2>&1\ntrap 'echo got hup' HUP\necho started\nwhile :; do sleep 1 & wait $!; done\n";
-const LOG_RUN = '#!/bin/sh\nexec multilog t ./main\n';
 
+// `web` logs a line at start and one for each HUP; `idle` is normally down
 function makeTree(root: string): string {
   const scan = path.join(root, 'service');
   makeService(path.join(scan, 'web'), WEB_RUN, { log: LOG_RUN });
   makeService(path.join(scan, 'idle'), '#!/bin/sh\nexec sleep 1000\n', { down: true });
   fs.mkdirSync(path.join(scan, '.hidden'));
   fs.writeFileSync(path.join(scan, 'a-file'), '');
+  return scan;
+}
+
+/** A tree under svscan --host, web up: its scanned directory. */
+async function hostTree(prefix: string): Promise<string> {
+  const root = procs.tmpdir(prefix);
+  roots.push(root);
+  const scan = makeTree(root);
+  startSvscan(procs, scan, root, { args: ['--host', scan] });
+  await waitFor(async () => (await svstatJson(path.join(scan, 'web'))).state === 'up', 'web up');
   return scan;
 }
 
@@ -259,11 +267,7 @@ describe('requests refused', () => {
   let scan: string;
   let url: string;
   before(async () => {
-    const root = procs.tmpdir('dtn-web-refuse-');
-    roots.push(root);
-    scan = makeTree(root);
-    startSvscan(procs, scan, root, { args: ['--host', scan] });
-    await waitFor(async () => (await svstatJson(path.join(scan, 'web'))).state === 'up', 'web up');
+    scan = await hostTree('dtn-web-refuse-');
     url = (await startSvweb(procs, scan)).url;
   });
 
@@ -338,12 +342,8 @@ describe('authentication', () => {
   let url: string;
   const alice = { Authorization: 'Basic ' + Buffer.from('alice:correct horse').toString('base64') };
   before(async () => {
-    const root = procs.tmpdir('dtn-web-auth-');
-    roots.push(root);
-    scan = makeTree(root);
-    startSvscan(procs, scan, root, { args: ['--host', scan] });
-    await waitFor(async () => (await svstatJson(path.join(scan, 'web'))).state === 'up', 'web up');
-    const file = await passwordFile(root, 'alice', 'correct horse');
+    scan = await hostTree('dtn-web-auth-');
+    const file = await passwordFile(path.dirname(scan), 'alice', 'correct horse');
     url = (await startSvweb(procs, scan, ['--password-file', file])).url;
   });
 
