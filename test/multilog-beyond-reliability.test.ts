@@ -4,29 +4,16 @@
 // processor runs.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { bin, cbin, exitOf, Procs, waitFor } from './helpers';
-import { archivedBytes, archivedNames, currentOf, logged, Logger, numbered } from './multilog-util';
+import { archivedBytes, archivedNames, currentOf, fillUp, logged, Logger, numbered, smallDisk, unmountAll } from './multilog-util';
 
 const procs = new Procs();
 const mounts: string[] = [];
 after(async () => {
   await procs.cleanup();
-  for (const m of mounts) {
-    try {
-      execFileSync('umount', [m]);
-    } catch {
-      try {
-        execFileSync('umount', ['-l', m]);
-      } catch {
-        // not mounted
-      }
-    }
-    fs.rmSync(m, { recursive: true, force: true });
-  }
+  unmountAll(mounts);
 });
 
 const STAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} {2}/gm;
@@ -54,28 +41,11 @@ test('multilog T S a: SIGTERM finishes the line, exits 0, and the C multilog get
 });
 
 test('multilog S a: a full disk makes it warn, pause and retry, rotations by age included; no line lost or duplicated', async () => {
-  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bfull-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
-  mounts.push(mnt);
+  const mnt = smallDisk(mounts, 'ml-bfull-', 256);
   const d = path.join(mnt, 'd');
   const ml = new Logger(procs, bin('multilog'), ['s16384', 'n100', 'S10000000', 'a1', d]);
   await waitFor(() => currentOf(d) === '', 'the log directory');
-  const filler = path.join(mnt, 'filler');
-  const fd = fs.openSync(filler, 'w');
-  const block = Buffer.alloc(4096, 0x66);
-  try {
-    for (;;) fs.writeSync(fd, block);
-  } catch (e) {
-    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
-  }
-  for (;;) {
-    try {
-      fs.writeSync(fd, block.subarray(0, 1));
-    } catch {
-      break;
-    }
-  }
-  fs.closeSync(fd);
+  const filler = fillUp(path.join(mnt, 'filler'));
   const text = numbered(0, 600, 'f', 100);
   await ml.write(text);
   await waitFor(() => ml.stderr.includes(`multilog: warning: unable to write to ${d}/current, pausing: out of disk space\n`),

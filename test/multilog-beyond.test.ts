@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { bin, cbin, Procs, run, waitFor } from './helpers';
-import { archivedBytes, archivedNames, currentOf, logged, Logger, numbered, wakeups } from './multilog-util';
+import { archivedBytes, archivedNames, currentOf, finishedCurrent, logged, Logger, numbered, wakeups } from './multilog-util';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -172,8 +172,7 @@ test('multilog S at start-up: archives left by an earlier run are trimmed before
     fs.writeFileSync(path.join(d, n), 'a'.repeat(1000));
     names.push(n);
   }
-  fs.writeFileSync(path.join(d, 'current'), 'b'.repeat(5000), { mode: 0o744 });
-  fs.chmodSync(path.join(d, 'current'), 0o744);
+  finishedCurrent(d, 'b'.repeat(5000));
   const ml = new Logger(procs, bin('multilog'), ['S2500', d]);
   await waitFor(() => archivedNames(d).length === 2, 'the trim at start-up');
   assert.deepEqual(archivedNames(d), names.slice(3), 'the two newest kept');
@@ -257,9 +256,7 @@ test('multilog a: an idle multilog with an empty current does not wake up; one w
 
 test('multilog a with no input at all: lines left by an earlier run are rotated on time', async () => {
   const d = dirIn('ml-anoin-');
-  fs.mkdirSync(d);
-  fs.writeFileSync(path.join(d, 'current'), 'old line\n', { mode: 0o744 });
-  fs.chmodSync(path.join(d, 'current'), 0o744);
+  finishedCurrent(d, 'old line\n');
   const ml = new Logger(procs, bin('multilog'), ['a2', d]);
   await waitFor(() => archivedNames(d).length === 1, 'the rotation without input');
   assert.equal(fs.readFileSync(path.join(d, archivedNames(d)[0]), 'latin1'), 'old line\n');
@@ -269,9 +266,7 @@ test('multilog a with no input at all: lines left by an earlier run are rotated 
 
 test('multilog a: a current whose last change is older than the age is rotated at start-up', async () => {
   const d = dirIn('ml-aold-');
-  fs.mkdirSync(d);
-  fs.writeFileSync(path.join(d, 'current'), 'yesterday\n', { mode: 0o744 });
-  fs.chmodSync(path.join(d, 'current'), 0o744);
+  finishedCurrent(d, 'yesterday\n');
   const day = Date.now() / 1000 - 86400;
   fs.utimesSync(path.join(d, 'current'), day, day);
   const r = await run(bin('multilog'), ['a3600', d], { input: 'today\n' });

@@ -1,8 +1,9 @@
 // Shared by the multilog tests: TAI64N labels masked, a directory tree as
 // comparable lines, and a run of the C multilog and ours on the same case.
 import assert from 'node:assert/strict';
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { bin, cbin, exitOf, Procs } from './helpers';
 
@@ -183,4 +184,54 @@ export function wakeups(pid: number): number {
   const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
   assert.ok(m, 'voluntary_ctxt_switches in /proc/PID/status');
   return Number(m[1]);
+}
+
+/** A small tmpfs (size in kB) mounted on a fresh directory; unmount with unmountAll. */
+export function smallDisk(mounts: string[], prefix: string, kb: number): string {
+  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k`, 'tmpfs', mnt]);
+  mounts.push(mnt);
+  return mnt;
+}
+
+export function unmountAll(mounts: string[]): void {
+  for (const m of mounts) {
+    try {
+      execFileSync('umount', [m]);
+    } catch {
+      try {
+        execFileSync('umount', ['-l', m]);
+      } catch {
+        // not mounted
+      }
+    }
+    fs.rmSync(m, { recursive: true, force: true });
+  }
+}
+
+/** Fills the file system of `file` to the last byte with that file; returns it (unlink it to free the space). */
+export function fillUp(file: string): string {
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(4096, 0x66);
+  try {
+    for (;;) fs.writeSync(fd, block);
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  }
+  for (;;) {
+    try {
+      fs.writeSync(fd, block.subarray(0, 1));
+    } catch {
+      break;
+    }
+  }
+  fs.closeSync(fd);
+  return file;
+}
+
+/** A log directory whose `current` was finished (mode 0744) by an earlier run, holding text. */
+export function finishedCurrent(dir: string, text: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'current'), text);
+  fs.chmodSync(path.join(dir, 'current'), 0o744);
 }
