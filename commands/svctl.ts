@@ -8,6 +8,7 @@
 //   svctl status [--json] [NAME...]   svctl logs [-f] [-n N] NAME   svctl rm [--purge] NAME   svctl show NAME
 import yargs from 'yargs/yargs';
 import type { Argv } from 'yargs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Diag, EXIT_FAIL, EXIT_USAGE, writeStderr } from '../lib/os/errors';
 import { VERSION } from '../lib/os/help';
@@ -176,10 +177,9 @@ async function add(): Promise<number> {
   const s = spec();
   const wait = timeoutMs();
   const added = addService(where, name, s);
-  if (wait === 0) return 0;
-  const problem = await waitAdded(added, name, s, wait);
+  const problem = wait === 0 ? undefined : await waitAdded(added, name, s, wait);
   if (!problem) {
-    out(`svctl: ${name} ${s.down ? 'added, down' : 'is up'} (${added.dir}, linked as ${added.link})\n`);
+    out(`svctl: ${name} ${wait === 0 ? 'added' : s.down ? 'added, down' : 'is up'} (${added.dir}, linked as ${added.link})\n`);
     return 0;
   }
   writeStderr(asBytes(`svctl: fatal: ${problem.why}\n`) + problem.log, 'latin1');
@@ -231,6 +231,7 @@ function logs(): Promise<number> | number {
   const name = checkName(str('name') ?? '');
   const n = Number(checkCount('-n', str('n') ?? '10', 0));
   const dir = logDirOf(locate(where.scanDir, where.servicesDir, name).dir);
+  if (!fs.existsSync(path.dirname(dir))) throw usageError(`${name} has no log service (${path.dirname(dir)}): its output goes to svscan's`);
   const local = localTimes();
   let shown;
   try {

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import { statusPid, waitDown, waitUp } from './fixtures/service';
-import { killUnder, pathFor, procState, startSvscan, supervisesIn, treeRoot } from './fixtures/tree';
+import { Tree, killUnder, pathFor, procState, startSvscan, supervisesIn, treeRoot } from './fixtures/tree';
+import { SLEEPER, makeService } from './fixtures/service';
 import { checkName } from '../lib/svctl/name';
 import { SvctlError } from '../lib/svctl/fail';
 
@@ -25,12 +26,13 @@ after(async () => {
 let scan = '';
 let services = '';
 let logs = '';
+let tree: Tree;
 before(() => {
   const r = treeRoot(procs, roots, 'dtn-svctl-', ['scan', 'services', 'logs']);
   scan = r.scan;
   services = r.services;
   logs = r.logs;
-  startSvscan(procs, scan, logs);
+  tree = startSvscan(procs, scan, logs);
 });
 
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
@@ -274,6 +276,10 @@ test('svctl add --down and --no-log; rm keeps the directory, rm --purge removes 
   assert.match((await svctl(['status', 'quiet'])).stdout, /^quiet +down +- +- +0 +- +-$/m, 'down, no log');
   ok(await svctl(['start', 'quiet']), 'start');
   assert.notEqual(statusPid(dir), 0);
+  await waitFor(() => tree.output().includes('quiet-here\n'), 'its output in svscan\'s, without a log');
+  const noLog = await svctl(['logs', 'quiet']);
+  assert.equal(noLog.code, 100);
+  assert.match(noLog.stderr, /quiet has no log service/);
 
   const rm = await svctl(['rm', 'quiet']);
   ok(rm, 'rm');
@@ -302,6 +308,18 @@ test('svctl add --down and --no-log; rm keeps the directory, rm --purge removes 
   assert.equal(alive(pid), false, 'the service is down');
   assert.deepEqual(supervisors.filter(alive), [], 'its supervise processes exited');
   assert.equal((await svctl(['rm', 'gone'])).code, 100, 'no such service any more');
+
+  // a service directory put into the scanned directory itself (not svctl's): renamed out of svscan's sight, kept in the services directory
+  const plain = makeService(path.join(scan, 'plain'), SLEEPER);
+  const plainPid = await waitUp(plain);
+  const moved = await svctl(['rm', 'plain']);
+  ok(moved, 'rm of a directory');
+  assert.equal(fs.existsSync(plain), false);
+  assert.equal(fs.existsSync(path.join(services, 'plain', 'run')), true, 'kept in the services directory');
+  assert.equal(alive(plainPid), false);
+  assert.deepEqual(fs.readdirSync(scan).filter((e) => e.includes('plain')), [], 'no hidden leftover');
+  ok(await svctl(['rm', '--purge', 'plain']), 'rm --purge plain');
+  assert.equal(fs.existsSync(path.join(services, 'plain')), false);
 });
 
 test('svctl add refuses a bad request with a clear message and leaves nothing behind', async () => {
@@ -323,6 +341,7 @@ test('svctl add refuses a bad request with a clear message and leaves nothing be
     [['add', '--cwd', '/no/such/dir', 'c', '--', 'true'], 100, /--cwd \/no\/such\/dir: no such directory/],
     [['add', 'b', '--bogus', '--', 'true'], 100, /Unknown argument/],
     [['start', 'x', '--', 'true'], 100, /only svctl add takes a command/],
+    [['add', '--services-dir', scan, 'same', '--', 'true'], 100, /is the scanned directory/],
   ];
   for (const [args, code, message] of cases) {
     const r = await svctl(args);

@@ -30,10 +30,25 @@ export function checkUser(user: string, euid: number = process.geteuid!()): void
   if (euid !== 0) throw usageError(`--user ${user}: only root can run a service as another account (setuidgid)`);
 }
 
+/** Whether a and b are one directory (either may not exist yet). */
+function sameDir(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** Everything that can be refused before a file is written. */
 export function checkAdd(places: Places, name: string, spec: ServiceSpec): void {
   if (spec.command.length === 0) throw usageError('no command: svctl add NAME [options] -- COMMAND [ARGS...]');
   if (spec.user !== undefined) checkUser(spec.user);
+  if (sameDir(places.scanDir, places.servicesDir)) {
+    throw usageError(`the services directory ${places.servicesDir} is the scanned directory: svscan would see services half built`);
+  }
   if (entryExists(places.scanDir, name)) throw usageError(`${path.join(places.scanDir, name)} exists already`);
   if (entryExists(places.servicesDir, name)) {
     throw usageError(`${path.join(places.servicesDir, name)} exists already (kept by svctl rm; svctl rm --purge ${name} removes it)`);
