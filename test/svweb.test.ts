@@ -10,11 +10,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, bin, cbin, run, waitFor } from './helpers';
 import { makeService } from './fixtures/service';
-import { notRunningDir } from './fixtures/fake';
+import { FakeSupervise, notRunningDir, statusRecord } from './fixtures/fake';
 import { killUnder, pathFor, startSvscan } from './fixtures/tree';
 import { EventStream, json, LOG_RUN, WEB_RUN, passwordFile, request, startSvweb } from './fixtures/svweb';
 import { ServiceView, readServices } from '../lib/web/services';
 import { multilogDir } from '../lib/web/log';
+import { StatusWatch, WatchEvent } from '../lib/web/watch';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -131,6 +132,35 @@ describe('services of a directory (unit)', () => {
     assert.equal(views[0].error, 'unable to open supervise/ok: file does not exist');
     assert.equal(views[3].state, 'not running');
     for (const v of views) assert.deepEqual(withoutSeconds(v as unknown as Record<string, unknown>), withoutSeconds(await svstatJson(v.dir)));
+  });
+
+  test('the watch: the list at once, a status written, a service added, a supervise gone (at the next look)', async () => {
+    const d = procs.tmpdir('dtn-web-');
+    const now = Math.floor(Date.now() / 1000);
+    const a = new FakeSupervise(path.join(d, 'a'), statusRecord(now, 4242, 0, 0x75));
+    let b: FakeSupervise | undefined;
+    const events: WatchEvent[] = [];
+    const watch = new StatusWatch(d);
+    const stop = watch.subscribe((e) => events.push(e));
+    // the scanned directory, a's and its supervise/
+    assert.equal(watch.watching, 3);
+    try {
+      assert.equal(events.length, 1);
+      assert.equal(events[0].kind, 'services');
+      const first = events[0].kind === 'services' ? events[0].services : [];
+      assert.deepEqual(first.map((v) => [v.name, v.state, v.pid]), [['a', 'up', 4242]]);
+      a.setStatus(statusRecord(now, 0, 0, 0x64));
+      await waitFor(() => events.some((e) => e.kind === 'service' && e.service.name === 'a' && e.service.state === 'down'), 'a down');
+      b = new FakeSupervise(path.join(d, 'b'), statusRecord(now, 0, 0, 0x64));
+      await waitFor(() => events.some((e) => e.kind === 'services' && e.services.map((v) => v.name).join() === 'a,b'), 'b listed');
+      // no file tells that a supervise is gone: the look every 5 s does
+      b.close();
+      await waitFor(() => events.some((e) => e.kind === 'service' && e.service.name === 'b' && e.service.state === 'not running'), 'b not running', 12000);
+    } finally {
+      stop();
+      a.close();
+    }
+    assert.equal(watch.watching, 0, 'no watch once the last subscriber left');
   });
 
   test('the multilog directory of a log/run', () => {

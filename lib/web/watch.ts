@@ -33,6 +33,11 @@ export class StatusWatch {
 
   constructor(private readonly dir: string) {}
 
+  /** How many directories are watched now. */
+  get watching(): number {
+    return this.watchers.size;
+  }
+
   /** Calls fn with every change from now on (after one `services` event with them all); returns the unsubscribe. */
   subscribe(fn: (e: WatchEvent) => void): () => void {
     if (this.subscribers.size === 0) this.start();
