@@ -21,7 +21,8 @@ import { Places, placesFor } from '../lib/svctl/places';
 import { LOG_FILES_MIN, LOG_SIZE_MAX, LOG_SIZE_MIN, ServiceSpec, checkCount, parseEnv } from '../lib/svctl/scripts';
 import { addService, existingDir, waitAdded } from '../lib/svctl/add';
 import { LETTERS, Verb, before, scanEntry, sendTo, signalLetter, waitForVerb } from '../lib/svctl/control';
-import { formatJsonRows, formatTable, readRows, serviceNames } from '../lib/svctl/status-table';
+import { formatJsonRows, formatTable, readRows } from '../lib/svctl/status-table';
+import { scannedServices } from '../lib/scan/tree-ready';
 import { follow, localTimes, logDirOf, tail } from '../lib/svctl/log-view';
 import { locate, removeService } from '../lib/svctl/remove';
 import { describe } from '../lib/svctl/show';
@@ -211,14 +212,9 @@ async function control(v: Verb): Promise<number> {
 function status(): number {
   const where = places();
   const given = list('name').map(checkName);
-  let all: string[];
-  try {
-    all = serviceNames(where.scanDir);
-  } catch (e) {
-    // a tree never started here: say how to start one
-    requireSvscan(where.scanDir);
-    throw e;
-  }
+  // a tree never started here: say how to start one
+  if (!fs.existsSync(where.scanDir)) requireSvscan(where.scanDir);
+  const all = scannedServices(where.scanDir);
   const missing = given.filter((n) => !all.includes(n));
   for (const n of missing) diag.warn(asBytes(`no service ${n} in ${where.scanDir}`));
   const rows = readRows(where.scanDir, given.length ? given.filter((n) => all.includes(n)) : all);

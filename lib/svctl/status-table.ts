@@ -19,18 +19,6 @@ export interface Row {
   log?: Report;
 }
 
-/** The services of scanDir: entries not starting with a dot that are directories (through links), by name. */
-export function serviceNames(scanDir: string): string[] {
-  return fs.readdirSync(scanDir).filter((e) => {
-    if (e.startsWith('.')) return false;
-    try {
-      return fs.statSync(path.join(scanDir, e)).isDirectory();
-    } catch {
-      return false;
-    }
-  }).sort();
-}
-
 /** Probes each named service of scanDir (and its log) as svstat does. */
 export function readRows(scanDir: string, names: readonly string[]): Row[] {
   const here = origin();
