@@ -53,6 +53,10 @@ export const JS = `'use strict';
   const tick = () => {
     const now = Date.now() - skew;
     for (const td of tbody.querySelectorAll('td[data-since]')) td.textContent = dur((now - Number(td.dataset.since)) / 1000);
+    for (const td of tbody.querySelectorAll('td[data-restart-at]')) {
+      const left = Math.ceil((Number(td.dataset.restartAt) - now) / 1000);
+      td.textContent = td.textContent.replace(/restarting in \\d+ s/, left > 0 ? 'restarting in ' + left + ' s' : 'restarting');
+    }
   };
   const applyFilter = () => {
     const f = filter.value;

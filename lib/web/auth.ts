@@ -134,13 +134,18 @@ export class Auth {
     this.checked.clear();
   }
 
-  /** Whether password is user's. Takes the time of one scrypt whether the user exists or not. */
-  async verify(user: string, password: string): Promise<boolean> {
+  /** reload(), keeping the users last read when the file cannot be read now. */
+  private refresh(): void {
     try {
       this.reload();
     } catch {
       // keep the users last read
     }
+  }
+
+  /** Whether password is user's. Takes the time of one scrypt whether the user exists or not. */
+  async verify(user: string, password: string): Promise<boolean> {
+    this.refresh();
     const stored = this.users.get(user);
     const hash = parseHash(stored ?? (await this.dummy))!;
     const key = await scrypt(password, hash.salt, hash.N, hash.r, hash.p);
@@ -152,6 +157,7 @@ export class Auth {
     const m = /^Basic +([A-Za-z0-9+/=]{1,1024})$/i.exec(header);
     if (!m) return undefined;
     const digest = crypto.createHash('sha256').update(m[1]).digest('hex');
+    this.refresh();
     const now = Date.now();
     const hit = this.checked.get(digest);
     if (hit && hit.expires > now) return hit.user;
@@ -185,6 +191,7 @@ export class Auth {
   session(id: string): string | undefined {
     const s = this.sessions.get(id);
     if (!s) return undefined;
+    this.refresh();
     if (s.expires <= Date.now() || (this.required && !this.users.has(s.user))) {
       this.sessions.delete(id);
       return undefined;

@@ -108,7 +108,7 @@ export function renderRow(v: ServiceView, ctx: PageContext, nowMs = Date.now()):
   return (
     `<tr id="s-${escapeHtml(seg)}" data-name="${escapeHtml(v.name)}" data-state="${escapeHtml(v.state)}" class="${classes.join(' ')}">` +
     `<td class="name"><a href="/?log=${seg}#log">${escapeHtml(v.name)}</a></td>` +
-    `<td class="state">${escapeHtml(stateText(v, nowMs))}</td>` +
+    `<td class="state"${v.restartAt ? ` data-restart-at="${labelMs(v.restartAt)}"` : ''}>${escapeHtml(stateText(v, nowMs))}</td>` +
     `<td class="pid">${v.pid ?? ''}</td>` +
     `<td class="time"${since === undefined ? '' : ` data-since="${since}"`}>${v.seconds === undefined ? '' : duration(v.seconds)}</td>` +
     `<td class="starts">${starts === undefined ? '' : `${starts} / ${failures ?? 0}`}</td>` +
