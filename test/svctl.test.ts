@@ -218,6 +218,12 @@ test('svctl start, stop, restart, once, pause, continue, kill; status as a table
   await run(cbin('svc'), ['-u', link]);
   await waitFor(async () => /^ctl +up /m.test((await svctl(['status'])).stdout), 'up after the C svc -u');
 
+  // on a terminal (script(1) gives it one): the state coloured, green for up
+  const tty = await run('script', ['-qec', `${bin('svctl')} status ctl`, '/dev/null'], { env: env() });
+  assert.match(tty.stdout, /ctl +\x1b\[32mup +\x1b\[0m/, JSON.stringify(tty.stdout));
+  const noColour = await run('script', ['-qec', `${bin('svctl')} status ctl`, '/dev/null'], { env: env({ NO_COLOR: '1' }) });
+  assert.doesNotMatch(noColour.stdout, /\x1b\[/, 'NO_COLOR');
+
   // unknown names and signals: nothing sent
   const bad = await svctl(['stop', 'ctl', 'no-such']);
   assert.equal(bad.code, 100);
@@ -348,6 +354,12 @@ test('svctl add refuses a bad request with a clear message and leaves nothing be
     assert.equal(r.code, code, `${JSON.stringify(args)}: ${r.stderr}`);
     assert.match(r.stderr, message, JSON.stringify(args));
     assert.equal(listing(), was, `${JSON.stringify(args)}: nothing made`);
+  }
+  for (const [name, why] of [["x\\377", /is not UTF-8/], ["a\\nb", /contains a control character/]] as const) {
+    const r = await svctlSh(`exec "$S" add "$(printf '${name}')" -- true`);
+    assert.equal(r.code, 100, r.stderr);
+    assert.match(r.stderr, why);
+    assert.equal(listing(), was);
   }
   // NUL cannot come through argv: the rule itself
   assert.throws(() => checkName('a\0b'), (e: unknown) => e instanceof SvctlError && e.code === 100 && /NUL/.test(e.what));
