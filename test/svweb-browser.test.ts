@@ -12,6 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { Procs, ROOT, bin, run, waitFor } from './helpers';
 import { makeService } from './fixtures/service';
 import { killUnder, startSvscan } from './fixtures/tree';
+import { FakeSupervise, statusRecord } from './fixtures/fake';
 import { LOG_RUN, Svweb, WEB_RUN, passwordFile, startSvweb } from './fixtures/svweb';
 
 // playwright-core stays outside the bundle (bundled, it looks for its package.json
@@ -233,5 +234,33 @@ describe('the page in chromium', () => {
     assert.equal(session.httpOnly, true);
     assert.equal(session.sameSite, 'Strict');
     await p.close();
+  });
+});
+
+describe('the page with 500 services', () => {
+  test('all rows, the filter, and a change shown in its row', async () => {
+    const dir = procs.tmpdir('dtn-web-500-');
+    for (let i = 1; i <= 500; i++) fs.mkdirSync(path.join(dir, `svc${String(i).padStart(3, '0')}`));
+    const now = Math.floor(Date.now() / 1000);
+    const fake = new FakeSupervise(path.join(dir, 'svc250'), statusRecord(now, 0, 0, 0x64));
+    try {
+      const s = await startSvweb(procs, dir);
+      const page = await context!.newPage();
+      const started = Date.now();
+      await page.goto(s.url + '/');
+      await page.waitForSelector('#live:text("live: 500 services")');
+      process.stderr.write(`svweb-browser: 500 services live on the page ${Date.now() - started} ms after the request\n`);
+      assert.equal(await page.locator('tbody tr').count(), 500);
+      await page.fill('#filter', 'svc25');
+      assert.equal(await page.locator('tbody tr:not([hidden])').count(), 10);
+      fake.setStatus(statusRecord(now, 4242, 0, 0x75));
+      await page.waitForSelector('tr[data-name="svc250"][data-state="up"]', { timeout: 10000 });
+      assert.equal(await page.locator('tr[data-name="svc250"] td.pid').textContent(), '4242');
+      // the filter still holds for the row replaced
+      assert.equal(await page.locator('tbody tr:not([hidden])').count(), 10);
+      await page.close();
+    } finally {
+      fake.close();
+    }
   });
 });
