@@ -32,8 +32,12 @@ const diag: Diag = new Diag('svctl', 'latin1');
 // byte strings (lib/os/raw-argv.ts): the command after -- and --env values reach the service as their exact bytes
 const raw = rawArgs(2);
 const words = raw.map((b) => b.toString('latin1'));
-// ps, pidof, pgrep see `svctl ...` (svctl add and logs -f may wait a while)
-showAs('svctl', raw);
+// ps, pidof, pgrep see `svctl ...` while it waits (add, the verbs, rm, logs -f); not before: koffi costs a quick answer some ms
+let titled = false;
+function showTitle(): void {
+  if (!titled) showAs('svctl', raw);
+  titled = true;
+}
 const dash = words.indexOf('--');
 const own = dash < 0 ? words : words.slice(0, dash);
 const command = dash < 0 ? [] : raw.slice(dash + 1);
@@ -178,6 +182,7 @@ async function add(): Promise<number> {
   const s = spec();
   const wait = timeoutMs();
   const added = addService(where, name, s);
+  showTitle();
   const problem = wait === 0 ? undefined : await waitAdded(added, name, s, wait);
   if (!problem) {
     out(`svctl: ${name} ${wait === 0 ? 'added' : s.down ? 'added, down' : 'is up'} (${added.dir}, linked as ${added.link})\n`);
@@ -203,6 +208,7 @@ async function control(v: Verb): Promise<number> {
   dirs.forEach((dir, i) => sendTo(dir, given[i], letters));
   const wait = timeoutMs();
   if (wait === 0) return 0;
+  showTitle();
   const end = await waitForVerb(v, dirs, was, wait);
   if (end.kind === 'timeout') diag.fatal(asBytes(`${given.join(' ')}: ${v} not done after ${wait / 1000} seconds`));
   if (end.kind === 'failed') diag.fatal(end.what, end.cause);
@@ -237,6 +243,7 @@ function logs(): Promise<number> | number {
   }
   out(local(shown.text));
   if (argv.f !== true) return 0;
+  showTitle();
   return new Promise<number>(() => {
     follow(dir, shown.position, (block) => out(local(block)));
   });
@@ -246,6 +253,7 @@ async function rm(): Promise<number> {
   const where = places();
   const name = checkName(str('name') ?? '');
   const wait = timeoutMs();
+  showTitle();
   const done = await removeService(where.scanDir, where.servicesDir, name, argv.purge === true, Date.now() + (wait || 10000));
   for (const dir of done.left) diag.warn(asBytes(`supervise still running for ${dir} after ${wait / 1000} seconds (svc -dx sent)`));
   out(`svctl: ${name} removed${done.purged ? ` (${done.dir} deleted)` : ` (${done.dir} kept)`}\n`);
