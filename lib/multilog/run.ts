@@ -12,11 +12,11 @@
 // idle multilog with empty files never wakes up; what is due is also
 // checked after each block of input.
 import fs from 'node:fs';
+import { AgeTimer } from './age';
 import { Engine } from './engine';
 import { Input, openInput, readSize } from './input';
 import { LogDir } from './logdir';
 import { OPEN_READ } from './openflags';
-import { AgeTimer } from './age';
 import { diag } from './pause';
 import type { Script } from './script';
 import { StatusFile } from './statusfile';

@@ -48,7 +48,7 @@ function leadingNumber(s: string): number {
 }
 
 const MAX_TOTAL = 2n ** 64n - 1n;
-export const MAX_AGE = 4294967295;
+const MAX_AGE = 4294967295;
 
 /**
  * The beyond actions' numbers are strict, as s6-log's are (a 0.76 script
