@@ -280,7 +280,8 @@ for (const mode of ['ours', 'host', 'C'] as const) {
         body: `csrf=${encodeURIComponent(csrf)}&letters=u`,
       });
       assert.equal(posted.status, 303);
-      assert.equal(posted.headers.location, `/?notice=${encodeURIComponent('idle: sent svc -u')}`);
+      assert.equal(posted.headers.location, '/?service=idle&sent=u');
+      assert.match((await request(url, posted.headers.location!)).body, /<p id="notice" role="status">idle: sent svc -u<\/p>/);
       await waitFor(async () => (await svstatJson(path.join(scan, 'idle'))).state === 'up', 'idle up');
       const filtered = await request(url, '/?filter=dl');
       assert.match(filtered.body, /data-name="idle"/);
@@ -343,6 +344,28 @@ describe('requests refused', () => {
     const rebound = await request(url, '/api/services', { headers: { Host: 'evil.example' } });
     assert.equal(rebound.status, 403);
     assert.equal((await svstatJson(path.join(scan, 'web'))).state, 'up');
+  });
+
+  test('a service no supervise runs: 409 (JSON), or the page with the reason (form)', async () => {
+    const d = procs.tmpdir('dtn-web-');
+    notRunningDir(d, 'gone', 'control');
+    makeService(path.join(d, 'never'), '#!/bin/sh\n');
+    const s = await startSvweb(procs, d);
+    for (const name of ['gone', 'never']) {
+      const a = await controlRequest(s.url, name, 'u');
+      assert.equal(a.status, 409, name);
+      assert.deepEqual(json(a), { error: `unable to control ${name}: supervise not running` });
+    }
+    const csrf = await token(s.url);
+    const form = await request(s.url, '/api/services/gone/control', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `csrf=${encodeURIComponent(csrf)}&letters=u`,
+    });
+    assert.equal(form.status, 409);
+    assert.match(form.body, /<p id="notice" role="status">unable to control gone: supervise not running<\/p>/);
+    // the notice is svweb's own words, never text from the URL
+    assert.match((await request(s.url, '/?service=gone&sent=%3Cb%3E')).body, /<p id="notice" role="status"><\/p>/);
   });
 
   test('--read-only: no buttons on the page, controls refused (403)', async () => {

@@ -365,7 +365,8 @@ export class SvwebServer {
     return { csrf: this.csrf(client), readOnly: this.opts.readOnly, user: this.opts.auth.required ? client.user : undefined };
   }
 
-  private async page(res: http.ServerResponse, client: Client, query: URLSearchParams): Promise<void> {
+  /** The page; its notice says what a form's control did (built here: no text from the URL is shown as said by svweb). */
+  private async page(res: http.ServerResponse, client: Client, query: URLSearchParams, failure?: string, status = 200): Promise<void> {
     const services = await readServices(this.opts.dir);
     const logName = query.get('log');
     let log: { name: string; lines?: string[]; error?: string } | undefined;
@@ -376,9 +377,14 @@ export class SvwebServer {
         log = { name: logName, error: e instanceof HttpError ? e.message : reason(e) };
       }
     }
-    const notice = query.get('notice') ?? undefined;
+    const service = query.get('service') ?? '';
+    const sent = query.get('sent') ?? '';
+    const notice =
+      failure ?? (isServiceName(service) && /^[a-z0-9]{1,32}$/.test(sent) && [...sent].every((c) => SVC_LETTERS.includes(c))
+        ? `${service}: sent svc -${sent}`
+        : undefined);
     const html = renderPage(this.opts.dir, services, this.context(client), { filter: query.get('filter') ?? undefined, notice, log });
-    send(res, 200, 'text/html; charset=utf-8', html);
+    send(res, status, 'text/html; charset=utf-8', html);
   }
 
   private async control(req: http.IncomingMessage, res: http.ServerResponse, client: Client, name: string): Promise<void> {
@@ -398,14 +404,15 @@ export class SvwebServer {
         failed.step === 'open' && (code === 'ENXIO' || code === 'ENOENT')
           ? `unable to control ${name}: supervise not running`
           : `unable to control ${name}: ${reason(failed.error)}`;
+      const status = failed.step === 'open' && (code === 'ENXIO' || code === 'ENOENT') ? 409 : 500;
       if (form) {
-        redirect(res, `/?notice=${encodeURIComponent(message)}`);
+        await this.page(res, client, new URLSearchParams(), message, status);
         return;
       }
-      throw new HttpError(failed.step === 'open' && (code === 'ENXIO' || code === 'ENOENT') ? 409 : 500, message);
+      throw new HttpError(status, message);
     }
     const sent = bytes.toString('latin1');
-    if (form) redirect(res, `/?notice=${encodeURIComponent(`${name}: sent svc -${sent}`)}`);
+    if (form) redirect(res, `/?${new URLSearchParams({ service: name, sent })}`);
     else sendJson(res, 200, { name, sent });
   }
 
