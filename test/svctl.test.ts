@@ -326,6 +326,21 @@ test('svctl add --down and --no-log; rm keeps the directory, rm --purge removes 
   assert.deepEqual(fs.readdirSync(scan).filter((e) => e.includes('plain')), [], 'no hidden leftover');
   ok(await svctl(['rm', '--purge', 'plain']), 'rm --purge plain');
   assert.equal(fs.existsSync(path.join(services, 'plain')), false);
+
+  // the same with the services directory on another file system (tmpfs): rename fails with EXDEV, fs-extra's move copies
+  const shm = fs.mkdtempSync('/dev/shm/dtn-svctl-');
+  after(() => fs.rmSync(shm, { recursive: true, force: true }));
+  assert.notEqual(fs.statSync(shm).dev, fs.statSync(scan).dev, 'two file systems');
+  const far = makeService(path.join(scan, 'far'), SLEEPER, { log: '#!/bin/sh\nexec cat > out\n' });
+  const farPid = await waitUp(far);
+  await waitUp(path.join(far, 'log'));
+  const across = await svctl(['rm', '--services-dir', shm, 'far']);
+  ok(across, 'rm across file systems');
+  assert.equal(fs.existsSync(far), false);
+  assert.deepEqual(fs.readdirSync(path.join(shm, 'far')).sort(), ['log', 'run']);
+  assert.equal(fs.statSync(path.join(shm, 'far', 'run')).mode & 0o7777, 0o755, 'modes kept');
+  assert.equal(alive(farPid), false);
+  assert.deepEqual(fs.readdirSync(scan).filter((e) => e.includes('far')), []);
 });
 
 test('svctl add refuses a bad request with a clear message and leaves nothing behind', async () => {

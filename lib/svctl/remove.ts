@@ -120,9 +120,14 @@ export async function removeService(scanDir: string, servicesDir: string, name: 
     return { dir, purged: true, left };
   }
   if (dir !== where.dir) {
-    // a directory that was in the scanned directory itself: kept in the services directory
+    // a directory that was in the scanned directory itself: kept in the services directory,
+    // unless a supervise still runs in it (it stays under its dot name then)
+    if (left.length) return { dir, purged: false, left };
     const kept = path.join(servicesDir, name);
     try {
+      // supervise's state is stale once it has exited, and its FIFOs cannot be copied to another file system
+      fse.removeSync(path.join(dir, 'supervise'));
+      fse.removeSync(path.join(log, 'supervise'));
       fse.moveSync(dir, kept, { overwrite: false });
     } catch (e) {
       throw systemError(`unable to move ${dir} to ${kept}`, e);
