@@ -256,7 +256,8 @@ async function rm(): Promise<number> {
   showTitle();
   const done = await removeService(where.scanDir, where.servicesDir, name, argv.purge === true, Date.now() + (wait || 10000));
   for (const dir of done.left) diag.warn(asBytes(`supervise still running for ${dir} after ${wait / 1000} seconds (svc -dx sent)`));
-  out(`svctl: ${name} removed${done.purged ? ` (${done.dir} deleted)` : ` (${done.dir} kept)`}\n`);
+  const what = done.purged ? ` (${done.dir} deleted)` : fs.existsSync(done.dir) ? ` (${done.dir} kept)` : '';
+  out(`svctl: ${name} removed${what}\n`);
   return done.left.length ? EXIT_FAIL : 0;
 }
 

@@ -15,7 +15,13 @@ export function logDirOf(serviceDir: string): string {
 
 /** The old files of a log directory (`@LABEL.s`, `@LABEL.u`), oldest first: their labels sort as their times. */
 function oldFiles(logDir: string): string[] {
-  return fs.readdirSync(logDir).filter((f) => f.startsWith('@')).sort();
+  try {
+    return fs.readdirSync(logDir).filter((f) => f.startsWith('@')).sort();
+  } catch (e) {
+    // multilog has not made it yet: nothing logged
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
 }
 
 /** The last n lines of data (a last line without its newline counts). */

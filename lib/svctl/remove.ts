@@ -37,7 +37,9 @@ export function locate(scanDir: string, servicesDir: string, name: string): Loca
     try {
       return { entry, linked: st.isSymbolicLink(), dir: fs.realpathSync(entry) };
     } catch (e) {
-      throw systemError(`unable to resolve ${entry}`, e);
+      // a link to a directory gone: still an entry to remove
+      if (errnoCode(e) !== 'ENOENT' || !st.isSymbolicLink()) throw systemError(`unable to resolve ${entry}`, e);
+      return { entry, linked: true, dir: path.resolve(scanDir, fs.readlinkSync(entry)) };
     }
   }
   const kept = path.join(servicesDir, name);
