@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, bin, cbin, run, waitFor } from './helpers';
+import { Procs, ROOT, bin, cbin, run, waitFor } from './helpers';
 import { makeService } from './fixtures/service';
 import { FakeSupervise, notRunningDir, statusRecord } from './fixtures/fake';
 import { killUnder, pathFor, startSvscan } from './fixtures/tree';
@@ -366,6 +366,24 @@ describe('requests refused', () => {
     assert.match(form.body, /<p id="notice" role="status">unable to control gone: supervise not running<\/p>/);
     // the notice is svweb's own words, never text from the URL
     assert.match((await request(s.url, '/?service=gone&sent=%3Cb%3E')).body, /<p id="notice" role="status"><\/p>/);
+  });
+
+  test('svweb as another user: what svstat says as that user (access denied), controls refused by the FIFO (403)', async () => {
+    // a copy of the bundle where nobody can read it (the checkout may be out of its reach)
+    const d = procs.tmpdir('dtn-web-nobody-');
+    fs.chmodSync(d, 0o755);
+    const copy = path.join(d, 'svweb.js');
+    fs.copyFileSync(path.join(ROOT, 'dist', 'svweb.js'), copy);
+    fs.chmodSync(path.dirname(scan), 0o755);
+    fs.chmodSync(scan, 0o755);
+    const s = await startSvweb(procs, scan, [], '127.0.0.1', { command: [process.execPath, copy], uid: 65534, gid: 65534 });
+    const web = json<ServiceView>(await request(s.url, '/api/services/web'));
+    assert.equal(web.state, 'error');
+    assert.equal(web.error, 'unable to open supervise/ok: access denied');
+    const a = await controlRequest(s.url, 'web', 'd');
+    assert.equal(a.status, 403);
+    assert.deepEqual(json(a), { error: 'unable to control web: access denied' });
+    assert.equal((await svstatJson(path.join(scan, 'web'))).state, 'up');
   });
 
   test('--read-only: no buttons on the page, controls refused (403)', async () => {

@@ -203,15 +203,20 @@ export class SvwebServer {
     return undefined;
   }
 
-  /** A POST's protection against cross-site requests: its Origin (or Referer) is this server's, and the token is right. */
+  /**
+   * A POST's protection against cross-site requests: its Origin (or
+   * Referer) is this server's (http, or https through a proxy that keeps
+   * the Host), and the token is right.
+   */
   private checkPost(req: http.IncomingMessage, binding: string, token: string | undefined): void {
-    const expected = `http://${req.headers.host ?? ''}`;
+    const host = req.headers.host ?? '';
+    const ours = [`http://${host}`, `https://${host}`];
     const origin = req.headers.origin;
     const referer = req.headers.referer;
     if (origin !== undefined) {
-      if (origin !== expected) throw new HttpError(403, 'cross-site request refused (Origin)');
+      if (!ours.includes(origin)) throw new HttpError(403, 'cross-site request refused (Origin)');
     } else if (referer !== undefined) {
-      if (referer !== expected && !referer.startsWith(expected + '/')) throw new HttpError(403, 'cross-site request refused (Referer)');
+      if (!ours.some((o) => referer === o || referer.startsWith(o + '/'))) throw new HttpError(403, 'cross-site request refused (Referer)');
     }
     if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'cross-site request refused');
     if (!this.opts.auth.checkCsrf(binding, token)) throw new HttpError(403, 'missing or wrong CSRF token');
@@ -400,11 +405,12 @@ export class SvwebServer {
     const failed = inServiceDir(path.join(this.opts.dir, name), () => sendControl(bytes));
     if (failed) {
       const code = errnoCode(failed.error);
-      const message =
-        failed.step === 'open' && (code === 'ENXIO' || code === 'ENOENT')
-          ? `unable to control ${name}: supervise not running`
-          : `unable to control ${name}: ${reason(failed.error)}`;
-      const status = failed.step === 'open' && (code === 'ENXIO' || code === 'ENOENT') ? 409 : 500;
+      const notSupervised = failed.step === 'open' && (code === 'ENXIO' || code === 'ENOENT');
+      const message = notSupervised
+        ? `unable to control ${name}: supervise not running`
+        : `unable to control ${name}: ${reason(failed.error)}`;
+      // the FIFO's permissions decide who controls a service
+      const status = notSupervised ? 409 : code === 'EACCES' || code === 'EPERM' ? 403 : 500;
       if (form) {
         await this.page(res, client, new URLSearchParams(), message, status);
         return;
