@@ -5,7 +5,7 @@ import path from 'node:path';
 import { origin } from './origin';
 import { ControlFailure, sendControl } from '../control/svc-control';
 import { Seen, WaitEnd, WaitState, seenNow, waitStates } from '../control/wait';
-import { errnoCode, reason } from '../os/errors';
+import { errnoCode } from '../os/errors';
 import { asBytes, systemError, usageError } from './fail';
 
 export type Verb = 'start' | 'stop' | 'restart' | 'once' | 'pause' | 'continue' | 'kill';
@@ -85,13 +85,6 @@ export async function waitForVerb(verb: Verb, dirs: readonly string[], was: Read
   const left = timeoutMs - (Date.now() - started);
   if (left <= 0) return { kind: 'timeout' };
   return waitStates(bytes, { state, all: true, timeoutMs: left, before: verb === 'once' ? was : undefined });
-}
-
-/** A wait's failure as a system error (111). */
-export function waitFailure(end: WaitEnd, what: string, timeoutMs: number): Error | undefined {
-  if (end.kind === 'reached') return undefined;
-  if (end.kind === 'timeout') return systemError(`${what}: not reached after ${timeoutMs / 1000} seconds`);
-  return systemError(`${what}: ${end.what.replace(/^.*?: /, '')}${end.cause === undefined ? '' : `: ${typeof end.cause === 'string' ? end.cause : reason(end.cause)}`}`);
 }
 
 /** The entry of a service in the scanned directory. */
