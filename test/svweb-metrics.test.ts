@@ -308,6 +308,19 @@ async function startPrometheus(target: string): Promise<{ base: string; child: C
     '    scrape_timeout: 1s',
     '    static_configs:',
     `      - targets: ['${target}']`,
+    'rule_files:',
+    '  - rules.yml',
+    '',
+  ].join('\n'));
+  // the README's alert rules, firing at once (no `for`)
+  fs.writeFileSync(path.join(dir, 'rules.yml'), [
+    'groups:',
+    '  - name: daemontools',
+    '    rules:',
+    '      - alert: ServiceDown',
+    `        expr: ${P}up == 0 and (${P}want_up == 1 or ${P}gave_up == 1)`,
+    '      - alert: ServiceFlapping',
+    `        expr: changes(${P}state_change_timestamp_seconds[10m]) > 6`,
     '',
   ].join('\n'));
   const child = procs.start('/usr/bin/prometheus', [
@@ -386,5 +399,24 @@ describe('a real Prometheus scraping svweb', () => {
     const changes = await query(prom.base, `changes(${P}state_change_timestamp_seconds{service="up"}[5m])`);
     assert.ok(Number(changes[0].value[1]) >= 1);
     assert.equal(web.exitCode, null, 'svweb still running');
+  });
+
+  test('the README\'s alert rules: down while wanted up (back-off) or given up fires ServiceDown, a crash loop ServiceFlapping; a service taken down neither', async () => {
+    const FAILS = '#!/bin/sh\nexit 1\n';
+    const backoff = makeService(path.join(scan, 'backoff'), FAILS);
+    fs.writeFileSync(path.join(backoff, 'backoff-max'), '60\n');
+    const gaveUp = makeService(path.join(scan, 'gaveup'), FAILS);
+    fs.writeFileSync(path.join(gaveUp, 'start-retries'), '2\n');
+    const crashing = makeService(path.join(scan, 'crashing'), FAILS);
+    for (const dir of [backoff, gaveUp, crashing]) await startSupervise(procs, dir).ready();
+    const firing = async (alert: string): Promise<string[]> =>
+      (await query(prom.base, `ALERTS{alertname="${alert}",alertstate="firing"}`)).map((v) => v.metric.service).sort();
+    await waitFor(async () => (await firing('ServiceDown')).includes('backoff'), 'ServiceDown for backoff (down, want up)', 30000, 250);
+    await waitFor(async () => (await firing('ServiceDown')).includes('gaveup'), 'ServiceDown for gaveup (given up)', 30000, 250);
+    await waitFor(async () => (await firing('ServiceFlapping')).includes('crashing'), 'ServiceFlapping for crashing', 30000, 250);
+    const down = await firing('ServiceDown');
+    // `up` was taken down with svc -d, `down` has a down file: neither is wanted up
+    assert.ok(!down.includes('up') && !down.includes('down'), `ServiceDown: ${down.join(' ')}`);
+    assert.ok(!(await firing('ServiceFlapping')).includes('up/log'));
   });
 });
