@@ -134,7 +134,7 @@ describe('services of a directory (unit)', () => {
     for (const v of views) assert.deepEqual(withoutSeconds(v as unknown as Record<string, unknown>), withoutSeconds(await svstatJson(v.dir)));
   });
 
-  test('the watch: the list at once, a status written, a service added, a supervise gone (at the next look)', async () => {
+  test('the watch: the list at once, a status written, a down file, a log and a service added, a supervise gone (at the next look)', async () => {
     const d = procs.tmpdir('dtn-web-');
     const now = Math.floor(Date.now() / 1000);
     const a = new FakeSupervise(path.join(d, 'a'), statusRecord(now, 4242, 0, 0x75));
@@ -151,8 +151,12 @@ describe('services of a directory (unit)', () => {
       assert.deepEqual(first.map((v) => [v.name, v.state, v.pid]), [['a', 'up', 4242]]);
       a.setStatus(statusRecord(now, 0, 0, 0x64));
       await waitFor(() => events.some((e) => e.kind === 'service' && e.service.name === 'a' && e.service.state === 'down'), 'a down');
+      fs.writeFileSync(path.join(d, 'a', 'down'), '');
+      await waitFor(() => events.some((e) => e.kind === 'service' && e.service.name === 'a' && e.service.normallyUp === false), 'a normally down');
+      fs.mkdirSync(path.join(d, 'a', 'log'));
+      await waitFor(() => events.some((e) => e.kind === 'services' && e.services.map((v) => v.name).join() === 'a,a/log'), 'a/log listed');
       b = new FakeSupervise(path.join(d, 'b'), statusRecord(now, 0, 0, 0x64));
-      await waitFor(() => events.some((e) => e.kind === 'services' && e.services.map((v) => v.name).join() === 'a,b'), 'b listed');
+      await waitFor(() => events.some((e) => e.kind === 'services' && e.services.map((v) => v.name).join() === 'a,a/log,b'), 'b listed');
       // no file tells that a supervise is gone: the look every 5 s does
       b.close();
       await waitFor(() => events.some((e) => e.kind === 'service' && e.service.name === 'b' && e.service.state === 'not running'), 'b not running', 12000);

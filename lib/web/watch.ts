@@ -69,10 +69,10 @@ export class StatusWatch {
     this.names = [];
   }
 
-  private watch(p: string, onEvent: () => void): void {
+  private watch(p: string, onEvent: (file: string | null) => void): void {
     if (this.watchers.has(p)) return;
     try {
-      const w = fs.watch(p, { persistent: false }, onEvent);
+      const w = fs.watch(p, { persistent: false }, (_, file) => onEvent(file));
       w.on('error', () => {
         w.close();
         if (this.watchers.get(p) === w) this.watchers.delete(p);
@@ -127,11 +127,12 @@ export class StatusWatch {
       const serviceDir = path.join(this.dir, name);
       const supervise = path.join(serviceDir, 'supervise');
       keep.add(serviceDir).add(supervise);
-      // the service dir: `down`, a new supervise/ (and, for a service, a new log/)
-      this.watch(serviceDir, () => {
-        if (!this.watchers.has(supervise)) this.watch(supervise, () => this.changed(name));
-        if (!name.endsWith('/log') && !this.names.includes(`${name}/log`)) this.rescanWanted = true;
-        this.changed(name);
+      // the service dir: `down`, a new supervise/ (and, for a service, a new
+      // log/); what else the service writes there changes nothing shown
+      this.watch(serviceDir, (file) => {
+        if (file === 'supervise' && !this.watchers.has(supervise)) this.watch(supervise, () => this.changed(name));
+        if (file === 'log' && !name.endsWith('/log')) this.rescanWanted = true;
+        if (file === null || file === 'down' || file === 'supervise' || file === 'log') this.changed(name);
       });
       this.watch(supervise, () => this.changed(name));
     }
