@@ -129,7 +129,12 @@ type Parsed = Record<string, unknown> & { _: Array<string | number> };
 const argv = parser.parseSync() as Parsed;
 const sub = String(argv._[0]);
 
-const str = (key: string): string | undefined => (typeof argv[key] === 'string' ? (argv[key] as string) : undefined);
+/** A single-valued option or positional; given twice is a usage error (yargs makes an array of it). */
+function str(key: string): string | undefined {
+  const v = argv[key];
+  if (Array.isArray(v)) throw usageError(`${key.length === 1 ? '-' : '--'}${key} given more than once`);
+  return typeof v === 'string' ? v : undefined;
+}
 const list = (key: string): string[] => {
   const v = argv[key];
   return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];

@@ -363,6 +363,7 @@ test('svctl add refuses a bad request with a clear message and leaves nothing be
     [['add', 'b', '--bogus', '--', 'true'], 100, /Unknown argument/],
     [['start', 'x', '--', 'true'], 100, /only svctl add takes a command/],
     [['add', '--services-dir', scan, 'same', '--', 'true'], 100, /is the scanned directory/],
+    [['add', '--user', 'nobody', '--user', 'root', 'twice', '--', 'true'], 100, /--user given more than once/],
   ];
   for (const [args, code, message] of cases) {
     const r = await svctl(args);
