@@ -422,6 +422,21 @@ test('svctl with the C svscan and supervise: add waits for the rescan, status sh
   assert.deepEqual(supervisors.filter(alive), [], 'the C supervise processes exited');
 });
 
+test('svctl with svscan --host: add, status, restart, rm --purge', async () => {
+  const h = treeRoot(procs, roots, 'dtn-svctl-host-', ['scan', 'services', 'logs']);
+  startSvscan(procs, h.scan, h.logs, { args: ['--host', h.scan] });
+  const e = { SVCTL_SCANDIR: h.scan, SVCTL_SERVICES: h.services };
+  ok(await svctl(['add', 'hosted', '--', 'sh', '-c', 'echo hosted-here; exec sleep 1000'], e), 'add under svscan --host');
+  const dir = path.join(h.services, 'hosted');
+  const pid = await waitUp(dir);
+  assert.match((await svctl(['status'], e)).stdout, new RegExp(`^hosted +up +${pid} +\\d+s +0 +- +up$`, 'm'));
+  ok(await svctl(['restart', 'hosted'], e), 'restart');
+  assert.notEqual(statusPid(dir), pid);
+  ok(await svctl(['rm', '--purge', 'hosted'], e), 'rm --purge');
+  assert.equal(fs.existsSync(dir), false);
+  assert.equal(alive(pid), false);
+});
+
 test('svctl as an ordinary user: the places under $HOME, a tree of his own, --user refused', async () => {
   const home = procs.tmpdir('dtn-svctl-home-');
   roots.push(home);
