@@ -6,6 +6,7 @@ import { captureLimits } from '../lib/exec/limits';
 import { showAs } from '../lib/os/proctitle';
 import { rawArgs } from '../lib/os/raw-argv';
 import { Scanner } from '../lib/scan/scanner';
+import { trimHeap } from '../lib/os/heap-trim';
 
 captureLimits();
 const args = process.argv.slice(2);
@@ -42,7 +43,7 @@ const GRACE_MS = 20000;
 const DRAIN_MS = 3000;
 
 // SVSCAN_NOWATCH=1: the 5-second rescan alone, as the C svscan (where inotify is unavailable or unwanted)
-const scanner = new Scanner({ diag, host, watchDelayMs: process.env.SVSCAN_NOWATCH ? 0 : undefined });
+const scanner = new Scanner({ diag, host, watchDelayMs: process.env.SVSCAN_NOWATCH ? 0 : undefined, afterRescan: trimHeap });
 // a host holds every service: a fault in the handling of one must not end it
 if (host) process.on('uncaughtException', (e) => diag.warn(`internal error: ${String(e)}`));
 let stopping = false;

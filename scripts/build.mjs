@@ -13,12 +13,19 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const template = fs.readFileSync(path.join(root, 'scripts/launcher.sh'), 'utf8');
 
 // Extra Node flags per program (see README, "Benchmark").
-// svscan: V8 hands each garbage collection to its worker threads; while
-// svscan idles, the collections after start-up (the memory reducer's) cost
-// 30-100 context switches a minute that way, 13-16 with the whole idle
-// minute (two rescans every 5 s) when the collector runs on the main thread.
+// svscan: an idle svscan should wake only for its 5-second rescan (12 times
+// a minute, as the C one). V8 wakes it far more: its memory reducer shrinks
+// the heap after a busy start with incremental collections driven by timers
+// of its own (20-60 wakeups a minute for the first minutes of a host of 200
+// services), and by default V8 hands collections and compilations to worker
+// threads. --single-threaded keeps all of V8's work on the main thread, in
+// the wakeups svscan has anyway; --no-memory-reducer drops the timers, and
+// svscan trims its heap itself at a rescan after the heap has grown
+// (lib/os/heap-trim.ts, which needs --expose-gc). Measured over a minute of
+// 200 idle hosted services, 20-80 s after start: 17-27 voluntary switches
+// by default, 12 with these flags.
 const nodeFlags = {
-  svscan: ['--single-threaded-gc'],
+  svscan: ['--single-threaded', '--no-memory-reducer', '--expose-gc'],
 };
 
 // The chain-loaders pass on only their raw environment (lib/exec/exec.ts), which

@@ -25,6 +25,8 @@ export interface ScannerOptions {
   supervise?: string;
   /** Host mode: supervise every service in this process, start no supervise. */
   host?: boolean;
+  /** Called after each periodic rescan (the one wakeup an idle svscan has). */
+  afterRescan?: () => void;
 }
 
 export interface StopOptions {
@@ -141,6 +143,7 @@ export class Scanner {
   private readonly watchDelayMs: number;
   private readonly supervise: string;
   private readonly hostMode: boolean;
+  private readonly afterRescan: () => void;
   private interval?: NodeJS.Timeout;
   private watch?: EntryWatch;
   private stopping = false;
@@ -159,12 +162,16 @@ export class Scanner {
     this.watchDelayMs = opts.watchDelayMs ?? 100;
     this.supervise = opts.supervise ?? 'supervise';
     this.hostMode = opts.host ?? false;
+    this.afterRescan = opts.afterRescan ?? (() => undefined);
   }
 
   /** Scans now, then every rescanMs and whenever the watcher sees an entry come or go. */
   start(): void {
     this.scan();
-    this.interval = setInterval(() => this.scan(), this.rescanMs);
+    this.interval = setInterval(() => {
+      this.scan();
+      this.afterRescan();
+    }, this.rescanMs);
     if (this.watchDelayMs > 0) {
       try {
         this.watch = watchEntries(process.cwd(), this.watchDelayMs, () => this.scan(false), () => {
