@@ -113,11 +113,13 @@ export class Auth {
   /** Basic credentials checked lately (sha256 of the header → user), so a client's every request does not pay scrypt. */
   private readonly checked = new Map<string, { user: string; expires: number }>();
   // a hash to check unknown users against, so that they take as long as known ones
-  private readonly dummy: Promise<string> = hashPassword(crypto.randomBytes(16).toString('hex'));
+  private readonly dummy: Promise<string> | undefined;
 
   /** file undefined: no authentication (everyone is the user `anonymous`). */
   constructor(readonly file: string | undefined) {
-    if (file) this.reload();
+    if (!file) return;
+    this.reload();
+    this.dummy = hashPassword(crypto.randomBytes(16).toString('hex'));
   }
 
   get required(): boolean {
@@ -147,7 +149,8 @@ export class Auth {
   async verify(user: string, password: string): Promise<boolean> {
     this.refresh();
     const stored = this.users.get(user);
-    const hash = parseHash(stored ?? (await this.dummy))!;
+    const hash = parseHash(stored ?? (await this.dummy) ?? '');
+    if (!hash) return false;
     const key = await scrypt(password, hash.salt, hash.N, hash.r, hash.p);
     return crypto.timingSafeEqual(key, hash.key) && stored !== undefined;
   }
