@@ -14,6 +14,7 @@ import { Tree, killUnder, pathFor, procState, startSvscan, supervisesIn, treeRoo
 import { SLEEPER, makeService } from './fixtures/service';
 import { checkName } from '../lib/svctl/name';
 import { SvctlError } from '../lib/svctl/fail';
+import { waitAdded } from '../lib/svctl/add';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -398,6 +399,14 @@ test('svctl add refuses a bad request with a clear message and leaves nothing be
   assert.match(failing.stderr, /^svctl: fatal: broken does not stay up \(exit code 127\); .*the end of its log:\n/);
   assert.match(failing.stderr, /\/no\/such\/program: not found/);
   ok(await svctl(['rm', '--purge', 'broken']), 'rm --purge broken');
+  // a ./run supervise cannot start (its warning goes to svscan's output): the reason, from the file
+  const unrunnable = makeService(path.join(services, 'unrunnable'), SLEEPER);
+  fs.chmodSync(path.join(unrunnable, 'run'), 0o644);
+  fs.symlinkSync(unrunnable, path.join(scan, 'unrunnable'));
+  const why = await waitAdded({ dir: unrunnable, link: path.join(scan, 'unrunnable') }, 'unrunnable',
+    { command: [Buffer.from('sleep')], env: [], down: false, log: false }, 5000);
+  assert.equal(why?.why, `unrunnable: supervise cannot start ${unrunnable}/run: access denied; it keeps trying (svctl rm unrunnable removes it)`);
+  ok(await svctl(['rm', '--purge', 'unrunnable']), 'rm --purge unrunnable');
   ok(await svctl(['rm', '--purge', 'taken']), 'rm --purge taken');
 });
 

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getpwnam } from '../os/sys';
+import { reason } from '../os/errors';
 import { ServiceSpec } from './scripts';
 import { Places } from './places';
 import { buildService, entryExists, linkService, unbuild } from './build';
@@ -73,6 +74,20 @@ export function addService(places: Places, name: string, spec: ServiceSpec): Add
   }
 }
 
+/**
+ * Why supervise cannot start dir/run, as access(2) says it (a mode without
+ * x, a file system mounted noexec: supervise's own `unable to start`
+ * warning goes to svscan's output, out of sight); undefined when it can.
+ */
+export function runProblem(dir: string): string | undefined {
+  try {
+    fs.accessSync(path.join(dir, 'run'), fs.constants.X_OK);
+    return undefined;
+  } catch (e) {
+    return reason(e);
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** How long a failed service's log is given to show the failure. */
@@ -99,6 +114,8 @@ export async function waitAdded(added: Added, name: string, spec: ServiceSpec, t
   if (end.kind === 'not supervised') {
     return { why: `${name} is linked but no supervise runs for it after ${seconds} seconds (is svscan still running for ${path.dirname(added.link)}?)`, log: '' };
   }
+  const cannot = runProblem(added.dir);
+  if (cannot) return { why: `${name}: supervise cannot start ${path.join(added.dir, 'run')}: ${cannot}; it keeps trying (svctl rm ${name} removes it)`, log: '' };
   // our supervise writes the status, then its info; the log comes through multilog: a moment for both
   const until = Date.now() + LOG_GRACE_MS;
   let exit = lastExitOf(added.dir);

@@ -10,6 +10,7 @@ import { InfoReader } from '../control/svstat-info';
 import { origin } from './origin';
 import { Seen, seenNow, waitStates } from '../control/wait';
 import { asBytes } from './fail';
+import { procStat } from '../os/proc-stat';
 import { localTimes, logDirOf, tail } from './log-view';
 
 /** How long a service must stay up to count as started: supervise's own rule for a failed start (start-secs' default). */
@@ -45,7 +46,17 @@ export async function waitUp(dir: string, log: string | undefined, deadline: num
   const seen: Array<Seen | undefined> = seenNow(bytes);
   // d with `before`: reached when this run ends (its status changes); the timeout is the good end
   const ended = await waitStates(bytes, { state: 'd', all: true, timeoutMs: STAY_UP_MS, before: seen });
-  return ended.kind === 'timeout' ? { kind: 'up' } : { kind: 'not up', stayed: false };
+  if (ended.kind !== 'timeout') return { kind: 'not up', stayed: false };
+  // a supervise slow to notice the exit (a busy machine) has not changed the status yet: the process tells
+  const now = seenNow(bytes)[0];
+  const same = now !== undefined && seen[0] !== undefined && now.since === seen[0].since && now.pid !== 0;
+  return same && running(now.pid) ? { kind: 'up' } : { kind: 'not up', stayed: false };
+}
+
+/** Whether pid runs (exited but not yet reaped by its supervise: a zombie, not running). */
+function running(pid: number): boolean {
+  const st = procStat(pid);
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X';
 }
 
 /** How the last run of dir ended, as our supervise's info tells (undefined under the C supervise). */
