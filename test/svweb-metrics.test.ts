@@ -14,6 +14,7 @@ import { makeService, SLEEPER, statusPid, waitDown, waitUp } from './fixtures/se
 import { startSupervise } from './fixtures/supervised';
 import { freePort, request, startSvweb } from './fixtures/svweb';
 import { renderMetrics, METRICS_CONTENT_TYPE } from '../lib/web/metrics';
+import { textfileText } from '../lib/web/textfile';
 import { ServiceView, readServices } from '../lib/web/services';
 import { format, fromDate } from '../lib/tai64';
 
@@ -167,6 +168,14 @@ describe('the exposition (unit)', () => {
     const textfile = await renderMetrics(views, { ownProcess: false });
     assert.doesNotMatch(textfile, /^(process|nodejs)_/m);
     assert.doesNotMatch(textfile, /daemontools_svweb_/);
+  });
+
+  test('the textfile\'s text: no process metrics, the seconds in each state counted to now from the time of the last change', async () => {
+    const text = await textfileText([view('web', { seconds: 5, since: label(NOW - 90000) })], NOW + 400);
+    assert.equal(value(text, 'state_seconds', 'web'), 90);
+    assert.equal(value(text, 'state_change_timestamp_seconds', 'web'), (NOW - 90000) / 1000);
+    assert.doesNotMatch(text, /^(process|nodejs)_/m);
+    await promtool(text);
   });
 
   test('promtool check metrics accepts it, with and without the process metrics, and with no service at all', async () => {

@@ -1,14 +1,17 @@
 // `svweb --textfile FILE dir`: no server; the metrics of /metrics (without
 // svweb's own process metrics) written to FILE for node_exporter's textfile
 // collector, at start, after every change of a service (what the live page
-// follows: lib/web/watch.ts), and every 5 seconds (the seconds in each state). Each write is atomic: a temporary file in
-// FILE's directory (a name node_exporter does not read: it takes only
-// *.prom), then renamed over FILE, so a scrape never sees half a file.
+// follows: lib/web/watch.ts, which also looks at every service every 5 s),
+// and every 5 seconds from what it last saw (the seconds in each state move
+// on by themselves). Each write is atomic: a temporary file in FILE's
+// directory (a name node_exporter does not read: it takes only *.prom),
+// then renamed over FILE, so a scrape never sees half a file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Diag } from '../os/errors';
+import { secondsSince } from '../control/svstat-report';
 import { renderMetrics } from './metrics';
-import { readServices } from './services';
+import { ServiceView, readServices } from './services';
 import { StatusWatch } from './watch';
 
 const diag = new Diag('svweb');
@@ -26,25 +29,30 @@ export function writeAtomically(file: string, text: string): void {
   }
 }
 
-/** The textfile's text for the services of dir now. */
-export async function textfileText(dir: string): Promise<string> {
-  return renderMetrics(await readServices(dir), { ownProcess: false });
+/** The textfile's text for these views, their seconds counted to now from the time of their last change. */
+export async function textfileText(views: readonly ServiceView[], nowMs = Date.now()): Promise<string> {
+  const nowUnix = Math.floor(nowMs / 1000);
+  return renderMetrics(views.map((v) => {
+    if (typeof v.since !== 'string' || !/^@[0-9a-f]{24}$/.test(v.since)) return v;
+    return { ...v, seconds: Number(secondsSince(Buffer.from(v.since.slice(1), 'hex').readBigUInt64BE(0), nowUnix)) };
+  }), { ownProcess: false });
 }
 
 /**
  * Writes the metrics of dir's services to file now and after every change,
  * for the life of the process. A failure of the first write is fatal (111);
- * later ones are warned about and retried at the next change.
+ * later ones are warned about (once until a write succeeds again) and
+ * retried at the next change or tick.
  */
 export async function runTextfile(dir: string, file: string): Promise<never> {
-  let text = '';
+  let views = new Map<string, ServiceView>();
   try {
-    text = await textfileText(dir);
+    views = new Map((await readServices(dir)).map((v) => [v.name, v]));
   } catch (e) {
     diag.fatal(`unable to read ${dir}`, e);
   }
   try {
-    writeAtomically(file, text);
+    writeAtomically(file, await textfileText([...views.values()]));
   } catch (e) {
     diag.fatal(`unable to write ${file}`, e);
   }
@@ -60,17 +68,20 @@ export async function runTextfile(dir: string, file: string): Promise<never> {
     do {
       again = false;
       try {
-        writeAtomically(file, await textfileText(dir));
+        writeAtomically(file, await textfileText([...views.values()].sort((a, b) => (a.name < b.name ? -1 : 1))));
         failing = false;
       } catch (e) {
-        // once per spell of failures, not at every change
         if (!failing) diag.warn(`unable to write ${file}`, e);
         failing = true;
       }
     } while (again);
     writing = false;
   };
-  new StatusWatch(dir).subscribe(() => void update());
+  new StatusWatch(dir).subscribe((e) => {
+    if (e.kind === 'services') views = new Map(e.services.map((v) => [v.name, v]));
+    else views.set(e.service.name, e.service);
+    void update();
+  });
   // keeps the process alive (the watches do not) and state_seconds current
   setInterval(() => void update(), REWRITE_MS);
   return new Promise<never>(() => undefined);
