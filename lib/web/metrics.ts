@@ -42,7 +42,7 @@ type GaugeName = keyof typeof GAUGES;
 type CounterName = keyof typeof COUNTERS;
 
 // svweb's own process: one registry for the life of the process (its
-// collectors keep state: CPU totals, event loop lag, GC histograms)
+// collectors keep state: CPU totals, GC histograms), made at the first scrape
 let processRegistry: Registry | undefined;
 
 type DefaultMetric = (registry: Registry, config: object) => void;
