@@ -157,6 +157,8 @@ async function buildTests(only) {
     entryPoints,
     outdir: path.join(root, 'build', 'test'),
     ...common,
+    // bundled, playwright-core looks for its own package.json beside the bundle
+    external: [...common.external, 'playwright-core'],
   });
 }
 

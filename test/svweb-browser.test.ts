@@ -8,17 +8,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { BrowserContext, Page } from 'playwright-core';
+import { chromium, BrowserContext, Page } from 'playwright-core';
 import { Procs, ROOT, bin, run, waitFor } from './helpers';
 import { makeService } from './fixtures/service';
 import { killUnder, startSvscan } from './fixtures/tree';
 import { FakeSupervise, statusRecord } from './fixtures/fake';
 import { LOG_RUN, Svweb, WEB_RUN, passwordFile, startSvweb } from './fixtures/svweb';
 
-// playwright-core stays outside the bundle (bundled, it looks for its package.json
-// beside the bundle): loaded from node_modules at run time, by a name esbuild does not follow
-const PLAYWRIGHT = ['playwright', 'core'].join('-');
-const { chromium } = module.require(PLAYWRIGHT) as typeof import('playwright-core');
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
