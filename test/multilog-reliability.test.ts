@@ -3,42 +3,20 @@
 // disk (a small tmpfs), and SIGALRM.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { bin, cbin, Procs, waitFor, exitOf } from './helpers';
+import { fillUp, logged, numbered, smallDisk, unmountAll } from './multilog-util';
 
 const procs = new Procs();
 const mounts: string[] = [];
 after(async () => {
   await procs.cleanup();
-  for (const m of mounts) {
-    try {
-      execFileSync('umount', [m]);
-    } catch {
-      try {
-        execFileSync('umount', ['-l', m]);
-      } catch {
-        // not mounted
-      }
-    }
-    fs.rmSync(m, { recursive: true, force: true });
-  }
+  unmountAll(mounts);
 });
 
-function lines(from: number, to: number, tag: string): string {
-  let s = '';
-  for (let i = from; i < to; i++) s += `${tag} ${String(i).padStart(6, '0')} ${'q'.repeat(80)}\n`;
-  return s;
-}
-
-/** Everything the log directory holds, oldest file first (@… files by name, then current). */
-function logged(dir: string): string {
-  const names = fs.readdirSync(dir).filter((n) => n.startsWith('@')).sort();
-  if (fs.existsSync(path.join(dir, 'current'))) names.push('current');
-  return names.map((n) => fs.readFileSync(path.join(dir, n), 'latin1')).join('');
-}
+const lines = (from: number, to: number, tag: string): string => numbered(from, to, tag, 90);
 
 function write(child: ChildProcess, text: string): Promise<void> {
   return new Promise((resolve, reject) => child.stdin!.write(text, (e) => (e ? reject(e) : resolve())));
@@ -90,30 +68,13 @@ test('multilog: after SIGKILL and a restart, everything written before the kill 
 });
 
 test('multilog: a full disk makes it warn, pause and retry; no line lost or duplicated', async () => {
-  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
-  mounts.push(mnt);
+  const mnt = smallDisk(mounts, 'ml-full-', 256);
   const d = path.join(mnt, 'd');
   const ml = procs.start(bin('multilog'), ['s16384', 'n100', d], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   ml.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   await waitFor(() => fs.existsSync(path.join(d, 'current')), 'the log directory');
-  const filler = path.join(mnt, 'filler');
-  const fd = fs.openSync(filler, 'w');
-  const block = Buffer.alloc(4096, 0x66);
-  try {
-    for (;;) fs.writeSync(fd, block);
-  } catch (e) {
-    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
-  }
-  for (;;) {
-    try {
-      fs.writeSync(fd, block.subarray(0, 1));
-    } catch {
-      break;
-    }
-  }
-  fs.closeSync(fd);
+  const filler = fillUp(path.join(mnt, 'filler'));
   const text = lines(0, 600, 'f');
   await write(ml, text);
   await waitFor(() => stderr.includes(`multilog: warning: unable to write to ${d}/current, pausing: out of disk space\n`),
