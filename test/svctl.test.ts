@@ -28,13 +28,21 @@ let scan = '';
 let services = '';
 let logs = '';
 let tree: Tree;
-before(() => {
+before(async () => {
   const r = treeRoot(procs, roots, 'dtn-svctl-', ['scan', 'services', 'logs']);
   scan = r.scan;
   services = r.services;
   logs = r.logs;
   tree = startSvscan(procs, scan, logs);
+  await scanning(tree.pid, scan);
 });
+
+/** Waits until pid is an svscan at work in dir (named svscan, dir its working directory), as svctl looks for it. */
+async function scanning(pid: number, dir: string): Promise<void> {
+  const real = fs.realpathSync(dir);
+  await waitFor(() => fs.readFileSync(`/proc/${pid}/comm`, 'latin1') === 'svscan\n' && fs.readlinkSync(`/proc/${pid}/cwd`) === real,
+    `svscan ${pid} in ${dir}`);
+}
 
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   ...process.env,
@@ -412,7 +420,7 @@ test('svctl add refuses a bad request with a clear message and leaves nothing be
 
 test('svctl with the C svscan and supervise: add waits for the rescan, status shows the C tools\' state', async () => {
   const c = treeRoot(procs, roots, 'dtn-svctl-c-', ['scan', 'services', 'logs']);
-  startSvscan(procs, c.scan, c.logs, { cmd: cbin('svscan'), PATH: pathFor('c') });
+  await scanning(startSvscan(procs, c.scan, c.logs, { cmd: cbin('svscan'), PATH: pathFor('c') }).pid, c.scan);
   const e = { SVCTL_SCANDIR: c.scan, SVCTL_SERVICES: c.services, PATH: pathFor('c') };
   // an svscan with nothing supervised yet is found by its working directory
   const add = await svctl(['add', '--timeout', '20', 'cweb', '--', 'sh', '-c', 'echo hello from C; exec sleep 1000'], e);
@@ -433,7 +441,7 @@ test('svctl with the C svscan and supervise: add waits for the rescan, status sh
 
 test('svctl with svscan --host: add, status, restart, rm --purge', async () => {
   const h = treeRoot(procs, roots, 'dtn-svctl-host-', ['scan', 'services', 'logs']);
-  startSvscan(procs, h.scan, h.logs, { args: ['--host', h.scan] });
+  await scanning(startSvscan(procs, h.scan, h.logs, { args: ['--host', h.scan] }).pid, h.scan);
   const e = { SVCTL_SCANDIR: h.scan, SVCTL_SERVICES: h.services };
   ok(await svctl(['add', 'hosted', '--', 'sh', '-c', 'echo hosted-here; exec sleep 1000'], e), 'add under svscan --host');
   const dir = path.join(h.services, 'hosted');
@@ -460,10 +468,10 @@ test('svctl as an ordinary user: the places under $HOME, a tree of his own, --us
   delete userEnv.SVCTL_SERVICES;
   delete userEnv.XDG_DATA_HOME;
   const out = fs.openSync(path.join(home, 'svscan.out'), 'w');
-  procs.start(cbin('setuidgid'), ['nobody', bin('svscan'), scanDir], { detached: true, env: userEnv, stdio: ['ignore', out, out] });
+  const userTree = procs.start(cbin('setuidgid'), ['nobody', bin('svscan'), scanDir], { detached: true, env: userEnv, stdio: ['ignore', out, out] });
   fs.closeSync(out);
+  await scanning(userTree.pid!, scanDir);
   const asUser = (args: string[]): Promise<RunResult> => run(cbin('setuidgid'), ['nobody', bin('svctl'), ...args], { env: userEnv, timeoutMs: 30000 });
-  await waitFor(async () => (await asUser(['status'])).code === 0, 'the user\'s svscan');
 
   const add = await asUser(['add', 'mine', '--', 'sh', '-c', 'id -u; exec sleep 1000']);
   assert.equal(add.code, 0, add.stderr);
