@@ -5,14 +5,8 @@ import path from 'node:path';
 import { Located } from './remove';
 import { formatLine } from '../control/svstat-report';
 import { readRows } from './status-table';
-
-function readOr(file: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(file);
-  } catch {
-    return undefined;
-  }
-}
+// a file's bytes, or undefined when it cannot be read
+import { readProc as readOr } from '../os/raw-argv';
 
 const indent = (text: Buffer): Buffer =>
   Buffer.from(text.toString('latin1').replace(/\n$/, '').split('\n').map((l) => `    ${l}\n`).join(''), 'latin1');
