@@ -141,11 +141,11 @@ for (const [what, runText] of [['a run that exits at once', '#!/bin/sh\necho x >
   });
 }
 
-for (const mode of MODES) test(`${mode}: descriptors and ignored signals supervise was given reach ./run, as through the C supervise`, async () => {
+for (const mode of MODES) test(`${mode}: descriptors and ignored signals supervise was given reach ./run (but SIGCHLD, which supervise catches), as through the C supervise`, async () => {
   const seen: string[] = [];
   for (const { name, opts } of oursAndC(mode)) {
     const dir = makeService(procs, '#!/bin/sh\n{ grep SigIgn /proc/$$/status; readlink /proc/$$/fd/7 /proc/$$/fd/8; } > seen.tmp\nmv seen.tmp seen\nexec sleep 1000\n');
-    const sup = startSupervise(procs, dir, { ...opts, via: ['/bin/sh', '-c', `trap '' HUP; exec "$0" "$@" 7</dev/null 8<"${dir}/run"`] });
+    const sup = startSupervise(procs, dir, { ...opts, via: ['/bin/sh', '-c', `trap '' HUP CHLD; exec "$0" "$@" 7</dev/null 8<"${dir}/run"`] });
     const text = await waitFor(() => {
       try {
         return fs.readFileSync(path.join(dir, 'seen'), 'latin1');

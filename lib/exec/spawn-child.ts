@@ -4,7 +4,8 @@
 // services pays at every start. The child gets what libuv gave it: the
 // working directory, stdin/stdout/stderr as asked (blocking), the
 // descriptors our caller gave us at their own numbers (withInherited),
-// every signal at its default and none blocked, this process's environment.
+// every signal at its default and none blocked (but those our caller
+// ignored: nohup), this process's environment.
 import fs from 'node:fs';
 import * as sys from '../os/sys';
 import { whenChildExits, ChildExit, listenForExits } from '../os/child-exits';
@@ -30,6 +31,17 @@ let environ: string[] | undefined;
 function environment(): string[] {
   environ ??= Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   return environ;
+}
+
+const SIGCHLD = 17;
+
+/**
+ * The signals our caller ignored (nohup), which the child gets ignored as
+ * from the C supervise; but SIGCHLD, which the C supervise catches (so its
+ * child gets the default).
+ */
+function ignoredByCaller(): number[] {
+  return launcherRecord().ignored.filter((sig) => sig !== SIGCHLD);
 }
 
 /** A descriptor handed to a child as its stdin/stdout/stderr must block there (libuv clears O_NONBLOCK too). */
@@ -62,7 +74,8 @@ export function spawnChild(argv: readonly string[], opts: SpawnChildOptions, onE
   for (const fd of launcherRecord().fds) if (fd > 2) dup2.push([fd, fd]);
   dup2.push(...(opts.extra ?? []));
   listenForExits();
-  const pid = sys.posixSpawn(argv[0], argv, environment(), { cwd: opts.cwd, open, dup2 });
+  const keep = ignoredByCaller();
+  const pid = sys.whileIgnoring(keep, () => sys.posixSpawn(argv[0], argv, environment(), { cwd: opts.cwd, open, dup2, keep }));
   whenChildExits(pid, onExit);
   return pid;
 }

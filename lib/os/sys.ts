@@ -355,6 +355,33 @@ export function resetReservedSignals(): void {
   }
 }
 
+const SIG_IGN_ACTION = Buffer.alloc(KERNEL_SIGACTION_SIZE);
+SIG_IGN_ACTION.writeBigUInt64LE(1n, 0);
+
+/**
+ * Runs fn with signals set to SIG_IGN in this process, then puts their
+ * actions back exactly (the kernel's own record of each, handler, flags
+ * and mask). For a child that must start with them ignored (posix_spawn
+ * passes SIG_IGN on to the signals it does not reset). Meanwhile this
+ * process ignores them too: only for signals its caller ignored, which a
+ * C program would ignore as well.
+ */
+export function whileIgnoring<T>(signals: readonly number[], fn: () => T): T {
+  const nr = SYS_rt_sigaction[process.arch];
+  if (nr === undefined || signals.length === 0) return fn();
+  const c = load();
+  const saved: Array<[number, Buffer]> = [];
+  try {
+    for (const sig of signals) {
+      const old = Buffer.alloc(KERNEL_SIGACTION_SIZE);
+      if (c.syscall(nr, 'int', sig, 'void *', SIG_IGN_ACTION, 'void *', old, 'size_t', 8) === 0) saved.push([sig, old]);
+    }
+    return fn();
+  } finally {
+    for (const [sig, old] of saved) c.syscall(nr, 'int', sig, 'void *', old, 'void *', null, 'size_t', 8);
+  }
+}
+
 /** execve(2): returns only by throwing. */
 export function execve(path: string, argv: readonly string[], envp: readonly string[]): never {
   const c = load();
@@ -533,6 +560,11 @@ export interface SpawnActions {
   open?: ReadonlyArray<readonly [number, string, number]>;
   /** dup2(from, to); from === to clears the descriptor's close-on-exec flag instead. */
   dup2?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Signals the child keeps as this process has them when ignored (the
+   * others are all reset to the default); see whileIgnoring().
+   */
+  keep?: readonly number[];
 }
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -562,7 +594,9 @@ export function posixSpawn(path: string, argv: readonly string[], envp: readonly
       if (actions.cwd !== undefined) returned(f.faChdir(fa, actions.cwd), 'posix_spawn_file_actions_addchdir_np');
       for (const [fd, file, flags] of actions.open ?? []) returned(f.faOpen(fa, fd, file, flags, 0), 'posix_spawn_file_actions_addopen');
       for (const [from, to] of actions.dup2 ?? []) returned(f.faDup2(fa, from, to), 'posix_spawn_file_actions_adddup2');
-      f.attrSigdefault(attr, Buffer.alloc(SIGSET_BYTES, 0xff));
+      const sigdefault = Buffer.alloc(SIGSET_BYTES, 0xff);
+      for (const sig of actions.keep ?? []) sigdefault[(sig - 1) >> 3] &= ~(1 << ((sig - 1) & 7));
+      f.attrSigdefault(attr, sigdefault);
       f.attrSigmask(attr, Buffer.alloc(SIGSET_BYTES));
       f.attrFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
       const pid = [0];

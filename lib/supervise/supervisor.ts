@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { reason } from '../os/errors';
-import { keepIgnored, Std } from '../exec/pass-on';
+import type { Std } from '../exec/pass-on';
 import { spawnWithLimits } from '../exec/limits';
 import { spawnChild } from '../exec/spawn-child';
 import type { ChildExit } from '../os/child-exits';
@@ -421,11 +421,10 @@ export class Supervisor {
    */
   private spawnHere(program: string, args: readonly string[], extra: ReadonlyArray<readonly [number, number]>,
     onExit: (exit: ChildExit) => void): number {
-    return spawnWithLimits(keepIgnored([`./${program}`, ...args]), (argv) => {
+    return spawnWithLimits([`./${program}`, ...args], (argv) => {
       // A shell prefix restores limits Node cannot lower on itself
-      // (lib/exec/limits.ts) or ignored signals (lib/exec/pass-on.ts): the
-      // program's own errors must still be ours to report. Unprefixed,
-      // posix_spawn reports them itself.
+      // (lib/exec/limits.ts): the program's own errors must still be ours
+      // to report. Unprefixed, posix_spawn reports them itself.
       if (argv[0] !== `./${program}`) {
         checkExecutable(`${this.dir}/${program}`);
         checkFormat(this.dir, true, program);
