@@ -139,7 +139,7 @@ test('svctl add: --user, --env (spaces, quotes, $, newlines, bytes), --env-dir, 
   const cwd = procs.tmpdir('dtn-svctl-cwd-');
   const script = 'printf "V=<%s>\\n" "$V"; printf "M=<%s>\\n" "$M"; printf "R=<%s>\\n" "$R"; printf "E=<%s>\\n" "$E"; ' +
     'printf "FROMDIR=<%s>\\n" "$FROMDIR"; echo "pwd=$(pwd)"; echo "v=$(ulimit -v) n=$(ulimit -n)"; ' +
-    'grep "^Max address space" /proc/self/limits; while :; do sleep 1; done';
+    'grep "^Uid:" /proc/self/status; grep "^Max address space" /proc/self/limits; while :; do sleep 1; done';
   const r = await svctlSh(`exec "$S" add --user nobody --env 'V=x  y $HOME "q" '"'s'"' *' --env "$(printf 'M=one\\ntwo')" ` +
     `--env "$(printf 'R=a\\377b')" --env E= --env-dir ${envDir} --cwd ${cwd} --limit-mem 3000000000 --limit-files 77 ` +
     `envs -- sh -c '${script}'`);
@@ -154,6 +154,7 @@ test('svctl add: --user, --env (spaces, quotes, $, newlines, bytes), --env-dir, 
   assert.ok(lines.includes('M=<one') && lines.includes('two>'), 'a newline in a value');
   assert.ok(lines.includes('R=<a\xffb>'), 'bytes that are not UTF-8 in a value');
   assert.ok(lines.includes('E=<>'), 'an empty value');
+  assert.match(lines.find((l) => l.startsWith('Uid:'))!, /^Uid:\s+65534\s+65534\s+65534\s+65534$/, 'nobody, from inside');
   assert.ok(lines.includes('FROMDIR=<from the dir>'), '--env-dir');
   assert.ok(lines.includes(`pwd=${cwd}`), '--cwd');
   assert.ok(lines.includes(`v=${Math.floor(3000000000 / 1024)} n=77`), lines.join('\n'));
