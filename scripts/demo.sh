@@ -67,6 +67,14 @@ In a second terminal:
   cp -r services/sleeper services/second && ln -s ../services/second service/second
                                           # a new service: started within a second
 
+  # or by name, with svctl (it builds the directory, links it, waits until up)
+  export SVCTL_SCANDIR=$SCAN SVCTL_SERVICES=$SERVICES
+  svctl add hello -- sh -c 'while :; do echo hello; sleep 3; done'
+  svctl status
+  svctl logs -f hello                     # Ctrl-C to stop following
+  svctl restart hello
+  svctl rm --purge hello
+
 EOF
 
 # svscan in a session of its own: Ctrl-C reaches this script only, which

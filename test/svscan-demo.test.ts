@@ -4,7 +4,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, ROOT, bin, waitFor, exitOf } from './helpers';
+import { Procs, ROOT, bin, run, waitFor, exitOf } from './helpers';
 import { waitUp } from './fixtures/service';
 import { allProcs, killUnder } from './fixtures/tree';
 
@@ -15,7 +15,7 @@ after(async () => {
   killUnder(roots);
 });
 
-test('demo: two services (one logged through multilog) come up; Ctrl-C stops everything', async () => {
+test('demo: two services (one logged through multilog) come up, svctl adds and removes a third; Ctrl-C stops everything', async () => {
   const dir = path.join(procs.tmpdir('dtn-demo-'), 'demo');
   roots.push(path.dirname(dir));
   const out = path.join(path.dirname(dir), 'demo.out');
@@ -39,6 +39,17 @@ test('demo: two services (one logged through multilog) come up; Ctrl-C stops eve
   const svscan = allProcs().find((p) => p.argv.includes(path.join(dir, 'service')) && p.argv.some((a) => a === 'svscan' || a.endsWith('svscan.js')));
   assert.ok(svscan, 'svscan runs');
   assert.notEqual(svscan.pgrp, demo.pid, 'svscan is out of the terminal\'s process group');
+
+  // the instructions' svctl lines: a service added by name to the running demo tree, then removed
+  // (one process, so that nothing of it outlives its stop)
+  assert.match(fs.readFileSync(out, 'latin1'), /svctl add hello/);
+  const svctlEnv = { ...process.env, SVCTL_SCANDIR: path.join(dir, 'service'), SVCTL_SERVICES: path.join(dir, 'services') };
+  const added = await run(bin('svctl'), ['add', 'hello', '--', 'sh', '-c', 'echo hello; exec sleep 1000'], { env: svctlEnv });
+  assert.equal(added.code, 0, added.stderr);
+  await waitFor(() => /hello/.test(fs.readFileSync(path.join(dir, 'services', 'hello', 'log', 'main', 'current'), 'latin1')), 'hello in its log', 10000);
+  const removed = await run(bin('svctl'), ['rm', '--purge', 'hello'], { env: svctlEnv });
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.ok(!fs.existsSync(path.join(dir, 'service', 'hello')) && !fs.existsSync(path.join(dir, 'services', 'hello')));
 
   process.kill(-demo.pid!, 'SIGINT');
   assert.equal((await exitOf(demo))?.code, 0, fs.readFileSync(out, 'latin1'));
