@@ -2,7 +2,8 @@
 // beside the issue's expectations): svweb on a tree of 50 services under
 // svscan --host, idle over the idle window with no client and with one
 // page connected (its event stream open), its memory, and the time from a
-// status change (svc -d) to the event reaching the connected client.
+// status change (svc -d) to the event reaching the connected client; then
+// the same for `svweb --textfile` (idle, memory, the file written again).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -13,7 +14,7 @@ import { activity, alive, memory } from './procinfo';
 import { scaleOnce, stopTree, Tree, VARIANTS } from './scan';
 import { statusPid } from './services';
 import { missing, OURS, prog } from './suites';
-import { addRow, atMost } from './table';
+import { addRow, atMost, Budget } from './table';
 import { checkAborted, errorText, median, nowMs, sleep, until } from './util';
 
 const N = 50;
@@ -138,26 +139,22 @@ async function latencies(ctx: Ctx, stream: EventStream, dir: string, name: strin
   return times;
 }
 
-export async function svwebIdle(ctx: Ctx): Promise<void> {
-  const why = missing(OURS, 'svweb');
-  if (why) {
-    addRow({ section: SECTION, figure: 'svweb', unit: '', single: true, note: why });
-    return;
-  }
-  const errors: string[] = [];
-  let tree: Tree | undefined;
+interface ServerFigures {
+  idle?: Idle;
+  watched?: Idle;
+  pssMB?: number;
+  times: number[];
+}
+
+/** svweb serving the tree: idle with no client, idle with one page connected, memory, svc -d to the event. */
+async function serverFigures(ctx: Ctx, tree: Tree, errors: string[]): Promise<ServerFigures> {
+  const out: ServerFigures = { times: [] };
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const web = ctx.procs.start(prog(OURS, 'svweb'), ['--listen', `127.0.0.1:${port}`, tree.scan], { env: OURS.env, cwd: tree.base });
+  const pid = web.pid!;
   let stream: EventStream | undefined;
-  let idle: Idle | undefined;
-  let watched: Idle | undefined;
-  let pssMB: number | undefined;
-  let times: number[] = [];
   try {
-    tree = (await scaleOnce(ctx, VARIANTS.find((v) => v.key === 'host')!, N)).tree;
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const web = ctx.procs.start(prog(OURS, 'svweb'), ['--listen', `127.0.0.1:${port}`, tree.scan], { env: OURS.env, cwd: tree.base });
-    const pid = web.pid!;
-    await until(() => alive(pid), 'svweb to start', nowMs(), 5000);
     let ok = false;
     const t0 = nowMs();
     while (!ok) {
@@ -168,31 +165,102 @@ export async function svwebIdle(ctx: Ctx): Promise<void> {
     }
     await sleep(20000); // start-up work done (V8 shrinks its heap some seconds after a busy start)
     ctx.log(`svweb: idle window with no client, ${ctx.p.idleSeconds} s`);
-    idle = await idleWindow(ctx, pid);
+    out.idle = await idleWindow(ctx, pid);
     stream = new EventStream(`${base}/api/events`);
     await until(() => stream!.opened, 'the event stream to open', nowMs(), 5000, 10);
     await sleep(10000); // the watches set up, the first look at every service done
     ctx.log(`svweb: idle window with one page connected, ${ctx.p.idleSeconds} s`);
-    watched = await idleWindow(ctx, pid);
-    pssMB = memory(pid).pssKB / 1024;
+    out.watched = await idleWindow(ctx, pid);
+    out.pssMB = memory(pid).pssKB / 1024;
     ctx.log('svweb: svc -d to the event');
     const dir = tree.dirs[0];
     await until(() => (statusPid(dir) ?? 0) !== 0, `${dir} up`, nowMs(), 10000);
-    times = await latencies(ctx, stream, dir, path.basename(dir), errors);
+    out.times = await latencies(ctx, stream, dir, path.basename(dir), errors);
+  } catch (e) {
+    errors.push(`svweb: ${errorText(e)}`);
+  } finally {
+    stream?.close();
+    process.kill(pid, 'SIGTERM');
+  }
+  return out;
+}
+
+interface TextfileFigures {
+  idle?: Idle;
+  pssMB?: number;
+  times: number[];
+}
+
+/** svweb --textfile on the tree: idle, memory, and svc -d to the file written again (its mtime). */
+async function textfileFigures(ctx: Ctx, tree: Tree, errors: string[]): Promise<TextfileFigures> {
+  const out: TextfileFigures = { times: [] };
+  const file = path.join(tree.base, 'daemontools.prom');
+  const writer = ctx.procs.start(prog(OURS, 'svweb'), ['--textfile', file, tree.scan], { env: OURS.env, cwd: tree.base });
+  const pid = writer.pid!;
+  const dir = tree.dirs[1];
+  const name = path.basename(dir);
+  const says = (up: 0 | 1): boolean => {
+    try {
+      return fs.readFileSync(file, 'latin1').includes(`daemontools_service_up{service="${name}"} ${up}\n`);
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await until(() => says(1), 'the textfile', nowMs(), 15000, 50);
+    await sleep(20000);
+    ctx.log(`svweb --textfile: idle window, ${ctx.p.idleSeconds} s`);
+    out.idle = await idleWindow(ctx, pid);
+    out.pssMB = memory(pid).pssKB / 1024;
+    for (let round = 0; round < ctx.p.controlRounds; round++) {
+      svc('-d', dir);
+      await until(() => says(0), `the textfile saying ${name} down`, nowMs(), 10000, 1);
+      out.times.push(fs.statSync(file).mtimeMs - changedAt(dir));
+      svc('-u', dir);
+      await until(() => says(1), `the textfile saying ${name} up`, nowMs(), 10000, 5);
+      await sleep(1100);
+    }
+  } catch (e) {
+    errors.push(`svweb --textfile: ${errorText(e)}`);
+  } finally {
+    process.kill(pid, 'SIGTERM');
+  }
+  return out;
+}
+
+export async function svwebIdle(ctx: Ctx): Promise<void> {
+  const why = missing(OURS, 'svweb');
+  if (why) {
+    addRow({ section: SECTION, figure: 'svweb', unit: '', single: true, note: why });
+    return;
+  }
+  const errors: string[] = [];
+  let tree: Tree | undefined;
+  let server: ServerFigures = { times: [] };
+  let textfile: TextfileFigures = { times: [] };
+  try {
+    tree = (await scaleOnce(ctx, VARIANTS.find((v) => v.key === 'host')!, N)).tree;
+    server = await serverFigures(ctx, tree, errors);
+    textfile = await textfileFigures(ctx, tree, errors);
   } catch (e) {
     errors.push(errorText(e));
   } finally {
-    stream?.close();
     if (tree) stopTree(ctx, tree);
   }
   const note = errors.length ? errors.join('; ') : undefined;
-  addRow({ section: SECTION, figure: `svweb idle CPU over ${ctx.p.idleSeconds} s, no client`, unit: 'ms', digits: 1, single: true, ours: idle?.cpuMs });
-  addRow({ section: SECTION, figure: 'svweb context switches a minute, no client', unit: '', digits: 0, single: true, ours: idle?.perMinute,
-    budget: atMost(6, 'nothing: no timer runs') });
-  addRow({ section: SECTION, figure: `svweb idle CPU over ${ctx.p.idleSeconds} s, one page connected`, unit: 'ms', digits: 1, single: true, ours: watched?.cpuMs });
-  addRow({ section: SECTION, figure: 'svweb context switches a minute, one page connected', unit: '', digits: 0, single: true, ours: watched?.perMinute,
-    budget: atMost(30, 'only its timers: ≤ 2 × (a look every 5 s, a heartbeat every 25 s)') });
-  addRow({ section: SECTION, figure: 'svweb memory (PSS)', unit: 'MB', digits: 1, single: true, ours: pssMB });
-  addRow({ section: SECTION, figure: 'status write (svc -d) to the event at a connected page', unit: 'ms', digits: 1, single: true,
-    ours: median(times), budget: atMost(200, '≤ 200 ms'), note });
+  const row = (figure: string, unit: string, digits: number, ours: number | undefined, budget?: Budget): void =>
+    void addRow({ section: SECTION, figure, unit, digits, single: true, ours, budget });
+  const secs = ctx.p.idleSeconds;
+  row(`svweb idle CPU over ${secs} s, no client`, 'ms', 1, server.idle?.cpuMs);
+  row('svweb context switches a minute, no client', '', 0, server.idle?.perMinute, atMost(6, 'nothing: no timer runs'));
+  row(`svweb idle CPU over ${secs} s, one page connected`, 'ms', 1, server.watched?.cpuMs);
+  row('svweb context switches a minute, one page connected', '', 0, server.watched?.perMinute,
+    atMost(30, 'only its timers: ≤ 2 × (a look every 5 s, a heartbeat every 25 s)'));
+  row('svweb memory (PSS)', 'MB', 1, server.pssMB);
+  row('status write (svc -d) to the event at a connected page', 'ms', 1, median(server.times), atMost(200, '≤ 200 ms'));
+  row(`svweb --textfile idle CPU over ${secs} s`, 'ms', 1, textfile.idle?.cpuMs);
+  row('svweb --textfile context switches a minute', '', 0, textfile.idle?.perMinute, atMost(30, 'only its timers: ≤ 2 × (a look and a write every 5 s)'));
+  row('svweb --textfile memory (PSS)', 'MB', 1, textfile.pssMB);
+  addRow({ section: SECTION, figure: 'status write (svc -d) to the textfile written again', unit: 'ms', digits: 1, single: true,
+    ours: median(textfile.times), note });
 }
