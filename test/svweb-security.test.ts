@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Procs, alive, bin, run, waitFor } from './helpers';
 import { makeService, SLEEPER, waitUp } from './fixtures/service';
 import { killUnder, startSvscan } from './fixtures/tree';
-import { Answer, EventStream, Svweb, freePort, json, passwordFile, request, startSvweb } from './fixtures/svweb';
+import { Answer, EventStream, LOG_RUN, Svweb, freePort, json, passwordFile, request, startSvweb } from './fixtures/svweb';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -46,7 +46,7 @@ async function makeTree(): Promise<Tree> {
   const secret = path.join(base, 'secret');
   fs.mkdirSync(secret, { recursive: true });
   fs.writeFileSync(path.join(secret, 'current'), 'SECRET-LINE\n');
-  const a = makeService(path.join(scan, 'a'), '#!/bin/sh\necho started\nexec sleep 1000\n', { log: `#!/bin/sh\nexec ${bin('multilog')} t ./main\n` });
+  const a = makeService(path.join(scan, 'a'), '#!/bin/sh\necho started\nexec sleep 1000\n', { log: LOG_RUN });
   const b = makeService(path.join(scan, 'b'), SLEEPER, { down: true });
   const esc = makeService(path.join(scan, 'escape'), SLEEPER, { log: SLEEPER });
   fs.symlinkSync(secret, path.join(esc, 'log', 'main'));
@@ -201,6 +201,11 @@ describe('cross-site requests', () => {
       method: 'POST', headers: { Authorization: RIGHT, 'Content-Type': 'text/plain', Origin: authed.url, 'X-CSRF-Token': token }, body: 'letters=u',
     });
     assertError(plain, 415, 'text/plain');
+    // logging out is a POST like the others
+    assertError(await request(authed.url, '/logout', { method: 'POST', headers: { Authorization: RIGHT, 'Content-Type': 'application/json', Origin: authed.url }, body: '{}' }),
+      403, 'logout without the token');
+    assertError(await request(authed.url, '/logout', { method: 'POST', headers: { Authorization: RIGHT, 'Content-Type': 'application/json', Origin: 'http://evil.example', 'X-CSRF-Token': token }, body: '{}' }),
+      403, 'logout from another Origin');
     assertUntouched(tree, before, 'cross-site POSTs');
     // the same request with the token, from this origin, is obeyed
     const ok = await control(authed, 'b', 'p', { Authorization: RIGHT, Origin: authed.url, 'X-CSRF-Token': token });
@@ -270,11 +275,11 @@ describe('service names and paths', () => {
     assert.equal(ok.status, 200, ok.body);
   });
 
-  test('lines: not a number, negative, huge: 400', async () => {
-    for (const lines of ['x', '-1', '1e3', '99999999', '']) {
-      const a = await request(open.url, `/api/services/a/log?lines=${encodeURIComponent(lines)}`);
-      if (lines === '') assert.ok(a.status === 200 || a.status === 400, `lines=: ${a.status}`);
-      else assertError(a, 400, `lines=${lines}`);
+  test('lines, of the log and of its stream: not a number, negative, huge: 400', async () => {
+    for (const lines of ['x', '-1', '1e3', '99999999']) {
+      for (const endpoint of ['log', 'log/events']) {
+        assertError(await request(open.url, `/api/services/a/${endpoint}?lines=${encodeURIComponent(lines)}`), 400, `${endpoint}?lines=${lines}`);
+      }
     }
   });
 });
