@@ -260,8 +260,13 @@ export class Supervisor {
         this.want = c === 'u' ? 'up' : 'once';
         // a service given up on starts anew, its count from zero
         if (c === 'u' && (this.failedInRow || this.info.gaveUp)) this.resetFailures();
-        this.announce();
-        if (!this.pid) this.requestStart();
+        if (this.pid) {
+          this.announce();
+          return;
+        }
+        this.requestStart();
+        // a start made at once has written its record (its pid, the new want): one write, not two
+        if (!this.started) this.announce();
         return;
       case 'p':
         this.paused = true;
@@ -528,16 +533,24 @@ export class Supervisor {
     delete this.info.readySince;
     if (this.finished) return;
     this.countStart(adopted);
-    this.announce();
     const exitSeen = !this.standingIn;
     if (exitSeen) {
       this.info.lastExit = adopted ? { at: format(this.when), code, signal, adopted: true } : { at: format(this.when), code, signal };
     }
-    if (this.runFinish(code, signal, adopted)) {
-      if (exitSeen) clearRecord(this.dir);
-      return;
+    if (this.hasFinish()) {
+      // ./finish sees the service down
+      this.announce();
+      if (this.runFinish(code, signal, adopted)) {
+        if (exitSeen) clearRecord(this.dir);
+        return;
+      }
     }
     this.afterDown(exitSeen);
+  }
+
+  /** Whether the last start request started ./run at once (its record, with the pid, written). */
+  private get started(): boolean {
+    return this.pid !== 0;
   }
 
   /** What follows the end of ./run (and of ./finish): exit, or the next start. */
@@ -545,6 +558,9 @@ export class Supervisor {
     const infoWrites = this.infoWrites;
     // the successor first: it is what a crashed service waits for
     if (!this.exitRequested && this.want === 'up') this.requestStart();
+    // down, unless a successor started at once has written its own record (the C supervise
+    // writes both; the down one is gone before anyone can act on it)
+    if (!this.started) this.announce(true);
     if (exitSeen) {
       clearRecord(this.dir);
       // unless a start has written it already
@@ -577,19 +593,22 @@ export class Supervisor {
   }
 
   /**
-   * ./finish, when the directory has one: started with the exit code of
+   * ./finish (the directory has one): started with the exit code of
    * ./run (256 when a signal ended it, -1 when unknown: an adopted ./run),
    * the signal's number (or 0) and the directory as named to us; killed
    * after timeout-finish ms. Exit 125: the service stays down. Returns
    * whether it runs (afterDown() follows its end).
    */
-  private runFinish(code: number | null, signal: NodeJS.Signals | null, adopted: boolean): boolean {
-    const file = `${this.dir}/finish`;
+  private hasFinish(): boolean {
     try {
-      fs.accessSync(file, fs.constants.F_OK);
+      fs.accessSync(`${this.dir}/finish`, fs.constants.F_OK);
+      return true;
     } catch {
       return false;
     }
+  }
+
+  private runFinish(code: number | null, signal: NodeJS.Signals | null, adopted: boolean): boolean {
     const exitArg = adopted ? '-1' : signal ? '256' : String(code ?? 0);
     const signalArg = signal ? String(os.constants.signals[signal]) : '0';
     let pid: number;
