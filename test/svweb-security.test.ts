@@ -391,6 +391,19 @@ describe('listening and read-only', () => {
     }
   });
 
+  test('SIGUSR1 opens no debugger (Node\'s inspector would hand svweb\'s rights to any local user): one listening socket, still answering', async () => {
+    const web = await startSvweb(procs, tree.scan);
+    const pid = web.child.pid!;
+    assert.equal(listeningSockets(pid), 1);
+    process.kill(pid, 'SIGUSR1');
+    // a round trip after the signal: it has been handled by then
+    assert.equal((await request(web.url, '/api/services')).status, 200);
+    assert.equal((await request(web.url, '/api/session')).status, 200);
+    assert.doesNotMatch(web.stderr(), /Debugger listening/);
+    assert.equal(listeningSockets(pid), 1, 'svweb listens on its own port only');
+    assert.equal(web.child.exitCode, null);
+  });
+
   test('--read-only: every control refused (403) even with the token, the page has no control forms, the service untouched', async () => {
     const token = await session(readOnly);
     const info = json<{ readOnly: boolean }>(await request(readOnly.url, '/api/session'));
@@ -411,6 +424,27 @@ describe('listening and read-only', () => {
     assertUntouched(tree, before, 'read-only');
   });
 });
+
+/** How many TCP sockets in LISTEN state pid holds (its descriptors' inodes found in /proc/net/tcp and tcp6). */
+function listeningSockets(pid: number): number {
+  const inodes = new Set<string>();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  let n = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of fs.readFileSync(table, 'latin1').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9])) n++;
+    }
+  }
+  return n;
+}
 
 /** mulberry32: a small seeded generator, so that a failing run can be repeated (SVWEB_FUZZ_SEED). */
 function prng(seed: number): () => number {
