@@ -2,8 +2,9 @@
 // svweb's own process metrics) written to FILE for node_exporter's textfile
 // collector, at start, after every change of a service (what the live page
 // follows: lib/web/watch.ts, which also looks at every service every 5 s),
-// and every 5 seconds from what it last saw (the seconds in each state move
-// on by themselves). Each write is atomic: a temporary file in FILE's
+// and once a minute from what it last saw, for the seconds in each state
+// (more often would be a disk write and a rename every few seconds for that
+// figure alone). Each write is atomic: a temporary file in FILE's
 // directory (a name node_exporter does not read: it takes only *.prom),
 // then renamed over FILE, so a scrape never sees half a file.
 import fs from 'node:fs';
@@ -15,7 +16,7 @@ import { ServiceView, readServices } from './services';
 import { StatusWatch } from './watch';
 
 const diag = new Diag('svweb');
-const REWRITE_MS = 5000;
+const REWRITE_MS = 60_000;
 
 /** Replaces file with text through a temporary file in the same directory. */
 export function writeAtomically(file: string, text: string): void {
@@ -82,7 +83,7 @@ export async function runTextfile(dir: string, file: string): Promise<never> {
     else views.set(e.service.name, e.service);
     void update();
   });
-  // keeps the process alive (the watches do not) and state_seconds current
+  // keeps the process alive (the watches do not) and state_seconds within a minute
   setInterval(() => void update(), REWRITE_MS);
   return new Promise<never>(() => undefined);
 }
