@@ -32,6 +32,8 @@ const SECOND = 1000;
 
 /** The text of the file, without one trailing newline; undefined when absent or unreadable. */
 function read(file: string): string | undefined {
+  // most services have none of these files: asked first, without the cost of an exception
+  if (!fs.existsSync(file)) return undefined;
   try {
     return fs.readFileSync(file, 'latin1').replace(/\n$/, '');
   } catch {

@@ -600,12 +600,7 @@ export class Supervisor {
    * whether it runs (afterDown() follows its end).
    */
   private hasFinish(): boolean {
-    try {
-      fs.accessSync(`${this.dir}/finish`, fs.constants.F_OK);
-      return true;
-    } catch {
-      return false;
-    }
+    return fs.existsSync(`${this.dir}/finish`);
   }
 
   private runFinish(code: number | null, signal: NodeJS.Signals | null, adopted: boolean): boolean {
