@@ -259,7 +259,7 @@ export async function svwebIdle(ctx: Ctx): Promise<void> {
   row('svweb memory (PSS)', 'MB', 1, server.pssMB);
   row('status write (svc -d) to the event at a connected page', 'ms', 1, median(server.times), atMost(200, '≤ 200 ms'));
   row(`svweb --textfile idle CPU over ${secs} s`, 'ms', 1, textfile.idle?.cpuMs);
-  row('svweb --textfile context switches a minute', '', 0, textfile.idle?.perMinute, atMost(30, 'only its timers: ≤ 2 × (a look and a write every 5 s)'));
+  row('svweb --textfile context switches a minute', '', 0, textfile.idle?.perMinute, atMost(30, 'only its timers: ≤ 2 × (a look every 5 s, a write a minute)'));
   row('svweb --textfile memory (PSS)', 'MB', 1, textfile.pssMB);
   addRow({ section: SECTION, figure: 'status write (svc -d) to the textfile written again', unit: 'ms', digits: 1, single: true,
     ours: median(textfile.times), note });
