@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
 import { makeService, SLEEPER, statusPid, waitDown, waitUp } from './fixtures/service';
 import { startSupervise } from './fixtures/supervised';
-import { freePort, request, startSvweb } from './fixtures/svweb';
+import { freePort, passwordFile, request, startSvweb } from './fixtures/svweb';
 import { renderMetrics, METRICS_CONTENT_TYPE } from '../lib/web/metrics';
 import { textfileText } from '../lib/web/textfile';
 import { ServiceView, readServices } from '../lib/web/services';
@@ -303,8 +303,16 @@ describe('svweb --textfile FILE', () => {
   });
 });
 
-/** A Prometheus on a free loopback port scraping `target` (host:port) every second, its data in a temporary directory. */
-async function startPrometheus(target: string): Promise<{ base: string; child: ChildProcess }> {
+interface ScrapeJob {
+  name: string;
+  /** host:port */
+  target: string;
+  /** HTTP basic credentials, the password in a file (as the README's scrape config has it) */
+  basicAuth?: { username: string; passwordFile: string };
+}
+
+/** A Prometheus on a free loopback port scraping each job every second, its data in a temporary directory. */
+async function startPrometheus(jobs: ScrapeJob[]): Promise<{ base: string; child: ChildProcess }> {
   const dir = procs.tmpdir('dtn-prom-');
   const port = await freePort();
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
@@ -312,11 +320,14 @@ async function startPrometheus(target: string): Promise<{ base: string; child: C
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
     'scrape_configs:',
-    '  - job_name: svweb',
-    '    scrape_interval: 1s',
-    '    scrape_timeout: 1s',
-    '    static_configs:',
-    `      - targets: ['${target}']`,
+    ...jobs.flatMap((j) => [
+      `  - job_name: ${j.name}`,
+      '    scrape_interval: 1s',
+      '    scrape_timeout: 1s',
+      ...(j.basicAuth ? ['    basic_auth:', `      username: ${j.basicAuth.username}`, `      password_file: ${j.basicAuth.passwordFile}`] : []),
+      '    static_configs:',
+      `      - targets: ['${j.target}']`,
+    ]),
     'rule_files:',
     '  - rules.yml',
     '',
@@ -375,7 +386,17 @@ describe('a real Prometheus scraping svweb', () => {
     assert.equal(m.status, 200);
     assert.equal(m.type, METRICS_CONTENT_TYPE);
     await promtool(m.body);
-    prom = await startPrometheus(`127.0.0.1:${svweb.port}`);
+    // and one with a password file, scraped with the right password and with a wrong one
+    const secrets = procs.tmpdir('dtn-prom-auth-');
+    const users = await passwordFile(secrets, 'prometheus', 'scrape-secret');
+    fs.writeFileSync(path.join(secrets, 'right'), 'scrape-secret\n');
+    fs.writeFileSync(path.join(secrets, 'wrong'), 'not-the-secret\n');
+    const authed = await startSvweb(procs, scan, ['--password-file', users]);
+    prom = await startPrometheus([
+      { name: 'svweb', target: `127.0.0.1:${svweb.port}` },
+      { name: 'svweb-auth', target: `127.0.0.1:${authed.port}`, basicAuth: { username: 'prometheus', passwordFile: path.join(secrets, 'right') } },
+      { name: 'svweb-wrong', target: `127.0.0.1:${authed.port}`, basicAuth: { username: 'prometheus', passwordFile: path.join(secrets, 'wrong') } },
+    ]);
   });
 
   test('the target is up and each service has its series with the right values', async () => {
@@ -395,6 +416,14 @@ describe('a real Prometheus scraping svweb', () => {
     const cpu = await query(prom.base, 'process_cpu_seconds_total{job="svweb"}');
     assert.equal(cpu.length, 1);
     assert.equal(alive(pids.get('up')!), true);
+  });
+
+  test('with a password file: scraped with HTTP basic as the README\'s config does; a wrong password is a failed scrape (up 0), no series', async () => {
+    await waitFor(async () => (await query(prom.base, 'up{job="svweb-auth"}'))[0]?.value[1] === '1', 'the authenticated target scraped', 20000, 200);
+    await waitFor(async () => (await query(prom.base, 'up{job="svweb-wrong"}'))[0]?.value[1] === '0', 'the wrong password failing', 20000, 200);
+    const up = await query(prom.base, `${P}up{job="svweb-auth"}`);
+    assert.deepEqual(up.map((v) => v.metric.service).sort(), ['down', 'exits', 'up', 'up/log']);
+    assert.deepEqual(await query(prom.base, `${P}up{job="svweb-wrong"}`), []);
   });
 
   test('svc -d shows up after the next scrape: up 0, want up 0, a later time of the last change', async () => {
