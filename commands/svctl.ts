@@ -29,6 +29,8 @@ import { describe } from '../lib/svctl/show';
 import { requireSvscan } from '../lib/svctl/svscan-check';
 
 const diag: Diag = new Diag('svctl', 'latin1');
+// Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8) while this waits or follows a log
+process.on('SIGUSR1', () => undefined);
 // byte strings (lib/os/raw-argv.ts): the command after -- and --env values reach the service as their exact bytes
 const raw = rawArgs(2);
 const words = raw.map((b) => b.toString('latin1'));

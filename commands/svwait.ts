@@ -13,6 +13,8 @@ import { WaitState, parseTimeout, waitAndExit } from '../lib/control/wait';
 const USAGE = '[-u|-U|-d|-D] [-a|-o] [-t MS] dir...';
 // messages name the dirs as the bytes given (lib/os/raw-argv.ts)
 const diag: Diag = new Diag('svwait', 'latin1');
+// Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8) while this waits or follows a log
+process.on('SIGUSR1', () => undefined);
 const args = process.argv.slice(2);
 answerHelp('svwait', args, {
   usage: `svwait ${USAGE}`,

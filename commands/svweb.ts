@@ -18,6 +18,8 @@ import { runTextfile } from '../lib/web/textfile';
 const USAGE = '[--listen HOST:PORT] [--password-file FILE] [--read-only] dir | --textfile FILE dir | --passwd USER FILE';
 const DEFAULT_PORT = 8080;
 const diag: Diag = new Diag('svweb');
+// Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8): anyone on the machine could then run code as svweb
+process.on('SIGUSR1', () => undefined);
 const args = process.argv.slice(2);
 answerHelp('svweb', args, {
   usage: `svweb ${USAGE}`,
