@@ -310,6 +310,18 @@ test('multilog a with !processor: the aged file goes through the processor', asy
   assert.equal(await ml.end(), 0);
 });
 
+test('multilog T with !processor: the stamped lines go through the processor', async () => {
+  const d = dirIn('ml-Tproc-');
+  const ml = new Logger(procs, bin('multilog'), ['T', '!tr a-z A-Z', d]);
+  await ml.write('quiet service\nsecond line\n');
+  await waitFor(() => (currentOf(d) ?? '').split('\n').length === 3, 'both lines in current');
+  await alarm(ml, d, () => archivedNames(d).length === 1);
+  const lines = fs.readFileSync(path.join(d, archivedNames(d)[0]), 'latin1').split('\n');
+  assert.equal(lines.pop(), '');
+  assert.deepEqual(lines.map((l) => ISO_LINE.exec(l)?.[2]), ['QUIET SERVICE', 'SECOND LINE'], 'stamped, then processed');
+  assert.equal(await ml.end(), 0);
+});
+
 test('multilog a: a producer that stops mid-line; the line is not cut', async () => {
   const d = dirIn('ml-amid-');
   const ml = new Logger(procs, bin('multilog'), ['a1', d]);
