@@ -252,7 +252,7 @@ function logs(): Promise<number> | number {
   if (argv.f !== true) return 0;
   showTitle();
   return new Promise<number>(() => {
-    follow(dir, shown.position, (block) => out(local(block)));
+    follow(dir, shown.position, (block) => out(local(block)), (e) => diag.fatal(asBytes(`unable to read ${path.join(dir, 'current')}`), e));
   });
 }
 
@@ -261,8 +261,10 @@ async function rm(): Promise<number> {
   const name = checkName(str('name') ?? '');
   const wait = timeoutMs();
   showTitle();
-  const done = await removeService(where.scanDir, where.servicesDir, name, argv.purge === true, Date.now() + (wait || 10000));
-  for (const dir of done.left) diag.warn(asBytes(`supervise still running for ${dir} after ${wait / 1000} seconds (svc -dx sent)`));
+  // rm always waits for the supervise processes to go: --timeout 0 waits the default
+  const used = wait || Number(DEFAULT_TIMEOUT) * 1000;
+  const done = await removeService(where.scanDir, where.servicesDir, name, argv.purge === true, Date.now() + used);
+  for (const dir of done.left) diag.warn(asBytes(`supervise still running for ${dir} after ${used / 1000} seconds (svc -dx sent)`));
   const what = done.purged ? ` (${done.dir} deleted)` : fs.existsSync(done.dir) ? ` (${done.dir} kept)` : '';
   out(`svctl: ${name} removed${what}\n`);
   return done.left.length ? EXIT_FAIL : 0;

@@ -12,6 +12,7 @@ import { placesFor } from '../lib/svctl/places';
 import { duration } from '../lib/svctl/status-table';
 import { signalLetter } from '../lib/svctl/control';
 import { SvctlError } from '../lib/svctl/fail';
+import { follow } from '../lib/svctl/log-view';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -104,4 +105,20 @@ test('durations and signal names', () => {
   assert.deepEqual(['TERM', 'SIGTERM', 'term', '15', 'HUP', 'KILL', '9', 'USR1', 'WINCH', 'STOP', 'CONT'].map(signalLetter),
     ['t', 't', 't', 't', 'h', 'k', 'k', '1', 'w', 'p', 'c']);
   for (const bad of ['SEGV', '11', '', 'SIG']) assert.throws(() => signalLetter(bad), (e: unknown) => e instanceof SvctlError && e.code === 100, bad);
+});
+
+test('svctl logs -f: an error reading the log stops the follower and goes to its handler (no exception escapes)', async () => {
+  const dir = procs.tmpdir('dtn-svctl-follow-');
+  // a `current` that cannot be read as a file: open(2) succeeds, read(2) fails with EISDIR
+  fs.mkdirSync(path.join(dir, 'current'));
+  const blocks: Buffer[] = [];
+  const failed = await new Promise<unknown>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no error reported')), 10000);
+    follow(dir, undefined, (b) => blocks.push(b), (e) => {
+      clearTimeout(timer);
+      resolve(e);
+    });
+  });
+  assert.equal((failed as NodeJS.ErrnoException).code, 'EISDIR');
+  assert.deepEqual(blocks, []);
 });

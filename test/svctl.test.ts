@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Procs, RunResult, alive, bin, cbin, run, waitFor } from './helpers';
 import { statusPid, waitDown, waitUp } from './fixtures/service';
 import { Tree, killUnder, pathFor, procState, startSvscan, supervisesIn, treeRoot } from './fixtures/tree';
-import { SLEEPER, makeService } from './fixtures/service';
+import { SLEEPER, makeService, okAnswers } from './fixtures/service';
 import { checkName } from '../lib/svctl/name';
 import { SvctlError } from '../lib/svctl/fail';
 import { waitAdded } from '../lib/svctl/add';
@@ -377,6 +377,8 @@ test('svctl add refuses a bad request with a clear message and leaves nothing be
     [['add', 'b', '--bogus', '--', 'true'], 100, /Unknown argument/],
     [['start', 'x', '--', 'true'], 100, /only svctl add takes a command/],
     [['add', '--services-dir', scan, 'same', '--', 'true'], 100, /is the scanned directory/],
+    [['add', '--services-dir', path.join(scan, 'inner', 'services'), 'in', '--', 'true'], 100,
+      /services directory .*\/inner\/services is inside the scanned directory under a name svscan takes for a service \(inner\/services\)/],
     [['add', '--user', 'nobody', '--user', 'root', 'twice', '--', 'true'], 100, /--user given more than once/],
   ];
   for (const [args, code, message] of cases) {
@@ -421,6 +423,69 @@ test('svctl add refuses a bad request with a clear message and leaves nothing be
   assert.equal(why?.why, `unrunnable: supervise cannot start ${unrunnable}/run: access denied; it keeps trying (svctl rm unrunnable removes it)`);
   ok(await svctl(['rm', '--purge', 'unrunnable']), 'rm --purge unrunnable');
   ok(await svctl(['rm', '--purge', 'taken']), 'rm --purge taken');
+});
+
+test('svctl add on a tree whose svscan is gone (its supervise processes still answer): refused, nothing made; a link no supervise takes is taken back', async () => {
+  const t = treeRoot(procs, roots, 'dtn-svctl-dead-', ['scan', 'services', 'logs']);
+  const old = makeService(path.join(t.scan, 'old'), SLEEPER);
+  const dead = startSvscan(procs, t.scan, t.logs);
+  await waitUp(old);
+  process.kill(dead.pid, 'SIGKILL');
+  await waitFor(() => !alive(dead.pid), 'svscan gone');
+  assert.equal(okAnswers(old), true, 'its supervise still answers');
+  const e = { SVCTL_SCANDIR: t.scan, SVCTL_SERVICES: t.services };
+  const r = await svctl(['add', 'orphaned', '--timeout', '3', '--', 'sleep', '100'], e);
+  assert.equal(r.code, 111, r.stderr);
+  assert.equal(r.stderr, `svctl: fatal: no svscan is running for ${t.scan}; start it with: svscanboot --daemon ${t.scan}\n`);
+  assert.deepEqual([fs.readdirSync(t.scan), fs.readdirSync(t.services)], [['old'], []], 'nothing made');
+
+  // linked, and no supervise comes (the check passed, then svscan went): the link and the directory removed again
+  const orphan = makeService(path.join(t.services, 'orphan'), SLEEPER);
+  const link = path.join(t.scan, 'orphan');
+  fs.symlinkSync(orphan, link);
+  const why = await waitAdded({ dir: orphan, link }, 'orphan', { command: [Buffer.from('sleep')], env: [], down: false, log: true }, 300);
+  assert.equal(why?.why, `orphan was not added: no supervise runs for it after 0.3 seconds (is svscan still running for ${t.scan}?); ${link} and ${orphan} removed`);
+  assert.deepEqual([fs.readdirSync(t.scan), fs.readdirSync(t.services)], [['old'], []], 'nothing left behind');
+
+  // the hint is a command that can be pasted: the directory quoted for sh
+  const spaced = path.join(t.dir, 'my scan');
+  fs.mkdirSync(spaced);
+  const quoted = await svctl(['add', 'x', '--', 'true'], { SVCTL_SCANDIR: spaced, SVCTL_SERVICES: t.services });
+  assert.equal(quoted.code, 111, quoted.stderr);
+  assert.equal(quoted.stderr, `svctl: fatal: no svscan is running for ${spaced}; start it with: svscanboot --daemon '${spaced}'\n`);
+});
+
+test('svctl rm of a directory placed in the scanned directory itself, its name taken in the services directory: refused (100) before anything is done', async () => {
+  const plain = makeService(path.join(scan, 'plain'), SLEEPER);
+  const pid = await waitUp(plain);
+  const taken = path.join(services, 'plain');
+  fs.mkdirSync(taken);
+  const r = await svctl(['rm', 'plain']);
+  assert.equal(r.code, 100, r.stderr);
+  assert.equal(r.stderr, `svctl: fatal: ${taken} exists already: svctl rm --purge plain removes the kept one (or move it away), then svctl rm plain\n`);
+  assert.equal(fs.lstatSync(plain).isDirectory(), true, 'still in the scanned directory');
+  assert.deepEqual(fs.readdirSync(scan).filter((n) => n.startsWith('.')), [], 'nothing hidden');
+  assert.equal(statusPid(plain), pid, 'still up, the same run');
+  fs.rmdirSync(taken);
+  const done = await svctl(['rm', '--timeout', '0', 'plain']);
+  ok(done, 'rm plain');
+  assert.equal(done.stdout, `svctl: plain removed (${taken} kept)\n`);
+  assert.equal(fs.existsSync(plain), false);
+  ok(await svctl(['rm', '--purge', 'plain']), 'rm --purge plain');
+  assert.equal(fs.existsSync(taken), false);
+});
+
+test('svctl rm --timeout 0: it still waits the default for supervise to go, and says so', async () => {
+  // TERM ignored: svc -d does not bring it down, so its supervise stays
+  ok(await svctl(['add', '--no-log', 'stubborn', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done"]), 'add stubborn');
+  const dir = path.join(services, 'stubborn');
+  const r = await svctl(['rm', '--timeout', '0', 'stubborn']);
+  assert.equal(r.code, 111, r.stderr);
+  assert.equal(r.stderr, `svctl: warning: supervise still running for ${dir} after 10 seconds (svc -dx sent)\n`);
+  assert.equal(fs.existsSync(path.join(scan, 'stubborn')), false, 'unlinked');
+  ok(await run(bin('svc'), ['-k', dir]), 'svc -k');
+  await waitFor(() => supervisesIn(dir).length === 0, 'its supervise gone once it is down');
+  ok(await svctl(['rm', '--purge', 'stubborn']), 'rm --purge stubborn');
 });
 
 test('svctl with the C svscan and supervise: add waits for the rescan, status shows the C tools\' state', async () => {

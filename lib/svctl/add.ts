@@ -11,6 +11,8 @@ import { buildService, entryExists, linkService, unbuild } from './build';
 import { requireSvscan } from './svscan-check';
 import { usageError } from './fail';
 import { UpEnd, lastExitOf, logEnd, logHasLines, waitSupervised, waitUp } from './wait-up';
+import { isSupervised } from '../control/service';
+import { pollUntil } from './sleep';
 
 /** A directory named by an option: absolute, and there; a usage error otherwise. */
 export function existingDir(option: string, dir: string): string {
@@ -43,12 +45,34 @@ function sameDir(a: string, b: string): boolean {
   }
 }
 
+/** p with its longest existing leading part resolved through links (the rest may not exist yet). */
+function realOrPlanned(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const up = path.dirname(abs);
+    return up === abs ? abs : path.join(realOrPlanned(up), path.basename(abs));
+  }
+}
+
+/** Where inner is below outer: its path from outer, undefined when it is not below. */
+function below(outer: string, inner: string): string | undefined {
+  const rel = path.relative(realOrPlanned(outer), realOrPlanned(inner));
+  return rel === '' || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel) ? undefined : rel;
+}
+
 /** Everything that can be refused before a file is written. */
 export function checkAdd(places: Places, name: string, spec: ServiceSpec): void {
   if (spec.command.length === 0) throw usageError('no command: svctl add NAME [options] -- COMMAND [ARGS...]');
   if (spec.user !== undefined) checkUser(spec.user);
   if (sameDir(places.scanDir, places.servicesDir)) {
     throw usageError(`the services directory ${places.servicesDir} is the scanned directory: svscan would see services half built`);
+  }
+  const inside = below(places.scanDir, places.servicesDir);
+  // svscan takes every entry whose name does not start with a dot for a service
+  if (inside !== undefined && !inside.split('/').some((c) => c.startsWith('.'))) {
+    throw usageError(`the services directory ${places.servicesDir} is inside the scanned directory under a name svscan takes for a service (${inside}): put it elsewhere, or under a name starting with a dot`);
   }
   if (entryExists(places.scanDir, name)) throw usageError(`${path.join(places.scanDir, name)} exists already`);
   if (entryExists(places.servicesDir, name)) {
@@ -88,7 +112,27 @@ export function runProblem(dir: string): string | undefined {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * No supervise came for the service: its link is removed and, since
+ * nothing has run from it, its directory too; the message says so (or
+ * what could not be taken back).
+ */
+function takeBack(added: Added, name: string, seconds: number): string {
+  const why = `${name} was not added: no supervise runs for it after ${seconds} seconds (is svscan still running for ${path.dirname(added.link)}?)`;
+  try {
+    fs.unlinkSync(added.link);
+  } catch (e) {
+    return `${why}; unable to remove ${added.link}: ${reason(e)}`;
+  }
+  // one that came between the deadline and the unlink keeps its directory: svctl rm stops it
+  if ([added.dir, path.join(added.dir, 'log')].some((d) => isSupervised(d))) return `${why}; ${added.link} removed, ${added.dir} kept (supervised now)`;
+  try {
+    unbuild(added.dir);
+  } catch (e) {
+    return `${why}; ${added.link} removed; unable to remove ${added.dir}: ${reason(e)}`;
+  }
+  return `${why}; ${added.link} and ${added.dir} removed`;
+}
 
 /** How long a failed service's log is given to show the failure. */
 const LOG_GRACE_MS = 1000;
@@ -111,18 +155,15 @@ export async function waitAdded(added: Added, name: string, spec: ServiceSpec, t
   }
   if (end.kind === 'up') return undefined;
   const seconds = timeoutMs / 1000;
-  if (end.kind === 'not supervised') {
-    return { why: `${name} is linked but no supervise runs for it after ${seconds} seconds (is svscan still running for ${path.dirname(added.link)}?)`, log: '' };
-  }
+  if (end.kind === 'not supervised') return { why: takeBack(added, name, seconds), log: '' };
   const cannot = runProblem(added.dir);
   if (cannot) return { why: `${name}: supervise cannot start ${path.join(added.dir, 'run')}: ${cannot}; it keeps trying (svctl rm ${name} removes it)`, log: '' };
   // our supervise writes the status, then its info; the log comes through multilog: a moment for both
-  const until = Date.now() + LOG_GRACE_MS;
-  let exit = lastExitOf(added.dir);
-  while ((exit === undefined || (log && !logHasLines(added.dir))) && Date.now() < until) {
-    await sleep(50);
+  let exit: string | undefined;
+  await pollUntil(() => {
     exit = lastExitOf(added.dir);
-  }
+    return exit !== undefined && (!log || logHasLines(added.dir));
+  }, Date.now() + LOG_GRACE_MS);
   const how = end.stayed ? `is not up after ${seconds} seconds` : `does not stay up${exit ? ` (${exit})` : ''}`;
   const tail = log ? logEnd(added.dir, LOG_LINES) : '';
   return { why: `${name} ${how}; supervise keeps trying (svctl rm ${name} removes it)${tail ? '; the end of its log:' : ''}`, log: tail };

@@ -88,9 +88,10 @@ const POLL_MS = 500;
 /**
  * Hands each new block of the log to out, from position on (or from the
  * start of the first `current` to appear), across rotations, until the
- * returned function is called.
+ * returned function is called. An error reading the log stops the
+ * following and goes to failed.
  */
-export function follow(logDir: string, position: Position | undefined, out: (block: Buffer) => void): () => void {
+export function follow(logDir: string, position: Position | undefined, out: (block: Buffer) => void, failed: (e: unknown) => void): () => void {
   let at = position;
   const buf = Buffer.alloc(65536);
   const drain = (p: Position): void => {
@@ -101,7 +102,7 @@ export function follow(logDir: string, position: Position | undefined, out: (blo
       out(Buffer.from(buf.subarray(0, n)));
     }
   };
-  const look = (): void => {
+  const lookOnce = (): void => {
     if (at) drain(at);
     let ino: number;
     try {
@@ -125,17 +126,37 @@ export function follow(logDir: string, position: Position | undefined, out: (blo
     }
   };
   let watcher: fs.FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    watcher?.close();
+    clearInterval(timer);
+    if (at) {
+      try {
+        fs.closeSync(at.fd);
+      } catch {
+        // closed already
+      }
+    }
+  };
+  const look = (): void => {
+    if (stopped) return;
+    try {
+      lookOnce();
+    } catch (e) {
+      stop();
+      failed(e);
+    }
+  };
   try {
     watcher = fs.watch(logDir, () => look());
     watcher.on('error', () => undefined);
   } catch {
     // no inotify, or not allowed: the poll alone
   }
-  const timer = setInterval(look, POLL_MS);
+  timer = setInterval(look, POLL_MS);
   look();
-  return () => {
-    watcher?.close();
-    clearInterval(timer);
-    if (at) fs.closeSync(at.fd);
-  };
+  return stop;
 }

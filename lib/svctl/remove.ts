@@ -6,13 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import { isSupervised } from '../control/service';
-import { errnoCode } from '../os/errors';
+import { errnoCode, reason } from '../os/errors';
 import { sendTo } from './control';
 import { systemError, usageError } from './fail';
 import { entryExists } from './build';
+import { pollUntil } from './sleep';
 
-const POLL_MS = 50;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Where a service named name is: its entry in the scanned directory (if any) and its directory. */
 export interface Located {
@@ -66,11 +65,23 @@ async function stopSupervise(dir: string, label: string, deadline: number): Prom
   } catch {
     // exited meanwhile
   }
-  for (;;) {
-    if (!isSupervised(dir)) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
+  return pollUntil(() => !isSupervised(dir), deadline);
+}
+
+/** Renames the hidden directory back to its entry after a failure: '' when done, else what could not be done. */
+function putBack(hidden: string, entry: string): string {
+  try {
+    fs.renameSync(hidden, entry);
+    return ` (${entry} put back)`;
+  } catch (e) {
+    return ` (it stays as ${hidden}: unable to rename it back to ${entry}: ${reason(e)})`;
   }
+}
+
+/** fs-extra's move throws plain errors of its own ("dest already exists."): the errno they stand for, for daemontools' wording. */
+function errnoOf(e: unknown, dest: string): unknown {
+  if (errnoCode(e) !== undefined) return e;
+  return fs.existsSync(dest) ? Object.assign(new Error('dest already exists'), { code: 'EEXIST' }) : e;
 }
 
 export interface Removed {
@@ -92,6 +103,11 @@ export async function removeService(scanDir: string, servicesDir: string, name: 
   // refused before anything is done: a directory elsewhere is not svctl's to delete
   if (purge && where.linked && !inDir(servicesDir, where.dir)) {
     throw usageError(`not purged: ${where.dir} is not in ${servicesDir} (remove it yourself; svctl rm ${name} without --purge unlinks it)`);
+  }
+  const kept = path.join(servicesDir, name);
+  // a directory in the scanned directory itself is kept by moving it there: refused before it is hidden
+  if (!purge && where.entry !== undefined && !where.linked && entryExists(servicesDir, name)) {
+    throw usageError(`${kept} exists already: svctl rm --purge ${name} removes the kept one (or move it away), then svctl rm ${name}`);
   }
   let dir = where.dir;
   if (where.entry !== undefined) {
@@ -125,14 +141,13 @@ export async function removeService(scanDir: string, servicesDir: string, name: 
     // a directory that was in the scanned directory itself: kept in the services directory,
     // unless a supervise still runs in it (it stays under its dot name then)
     if (left.length) return { dir, purged: false, left };
-    const kept = path.join(servicesDir, name);
     try {
       // supervise's state is stale once it has exited, and its FIFOs cannot be copied to another file system
       fse.removeSync(path.join(dir, 'supervise'));
       fse.removeSync(path.join(log, 'supervise'));
       fse.moveSync(dir, kept, { overwrite: false });
     } catch (e) {
-      throw systemError(`unable to move ${dir} to ${kept}`, e);
+      throw systemError(`unable to move ${dir} to ${kept}${putBack(dir, where.entry ?? dir)}`, errnoOf(e, kept));
     }
     return { dir: kept, purged: false, left };
   }

@@ -1,44 +1,24 @@
 // Whether an svscan looks after a scanned directory: a service linked into
-// a directory nobody scans would never start. svscan holds no lock of its
-// own; what shows it is either a supervise answering for one of the
-// directory's entries (supervise/ok has a reader), or a process called
-// svscan (ours and the C one both name themselves so) whose working
-// directory is that directory (svscan chdirs into it). /proc/PID/cwd of
-// another user's process cannot be read: root sees every svscan, a user
-// his own.
+// a directory nobody scans would never start. The svscan process is looked
+// for first (lib/scan/running.ts); a supervise answering for one of the
+// directory's entries (supervise/ok has a reader) counts only when /proc
+// cannot tell (another user's svscan): supervise processes outlive an
+// svscan that was killed, so alone they prove nothing when /proc can see.
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSupervised } from '../control/service';
+import { svscanIn } from '../scan/running';
 import { systemError } from './fail';
+import { shText } from './sh-quote';
 
 /** True when an entry of scanDir is supervised now. */
 function anySupervised(entries: readonly string[], scanDir: string): boolean {
   return entries.some((e) => !e.startsWith('.') && isSupervised(path.join(scanDir, e)));
 }
 
-/** True when a process named svscan works in the directory of identity id. */
-function svscanIn(id: fs.Stats): boolean {
-  let pids: string[];
-  try {
-    pids = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p));
-  } catch {
-    return false;
-  }
-  for (const pid of pids) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, 'latin1') !== 'svscan\n') continue;
-      const cwd = fs.statSync(`/proc/${pid}/cwd`);
-      if (cwd.dev === id.dev && cwd.ino === id.ino) return true;
-    } catch {
-      // gone, or another user's
-    }
-  }
-  return false;
-}
-
-/** The command that starts a tree on scanDir, for the messages. */
+/** The command that starts a tree on scanDir, for the messages (the directory quoted for sh). */
 export function startHint(scanDir: string): string {
-  return `svscanboot --daemon ${scanDir}`;
+  return `svscanboot --daemon ${shText(scanDir).toString()}`;
 }
 
 /** Throws (111) unless an svscan scans scanDir, saying how to start one. */
@@ -51,9 +31,10 @@ export function requireSvscan(scanDir: string): void {
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw systemError(missing
-      ? `no svscan is running for ${scanDir} (it does not exist); start one with: mkdir -p ${scanDir} && ${startHint(scanDir)}`
+      ? `no svscan is running for ${scanDir} (it does not exist); start one with: mkdir -p ${shText(scanDir).toString()} && ${startHint(scanDir)}`
       : `unable to read ${scanDir}`, missing ? undefined : e);
   }
-  if (anySupervised(entries, scanDir) || svscanIn(id)) return;
+  const found = svscanIn(id);
+  if (found.pid !== undefined || (found.hidden && anySupervised(entries, scanDir))) return;
   throw systemError(`no svscan is running for ${scanDir}; start it with: ${startHint(scanDir)}`);
 }

@@ -12,21 +12,14 @@ import { Seen, seenNow, waitStates } from '../control/wait';
 import { asBytes } from './fail';
 import { procStat } from '../os/proc-stat';
 import { localTimes, logDirOf, tail } from './log-view';
+import { pollUntil } from './sleep';
 
 /** How long a service must stay up to count as started: supervise's own rule for a failed start (start-secs' default). */
 export const STAY_UP_MS = 1000;
 
-const POLL_MS = 50;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Waits until every dir has a supervise answering (svscan notices a new entry at once, the C one within 5 s); false on timeout. */
-export async function waitSupervised(dirs: readonly string[], deadline: number): Promise<boolean> {
-  for (;;) {
-    if (dirs.every((d) => isSupervised(d))) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
-  }
+export function waitSupervised(dirs: readonly string[], deadline: number): Promise<boolean> {
+  return pollUntil(() => dirs.every((d) => isSupervised(d)), deadline);
 }
 
 export type UpEnd = { kind: 'up' } | { kind: 'not supervised' } | { kind: 'not up'; stayed: boolean };
