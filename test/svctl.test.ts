@@ -475,6 +475,26 @@ test('svctl rm of a directory placed in the scanned directory itself, its name t
   assert.equal(fs.existsSync(taken), false);
 });
 
+test('svctl rm of a directory in the scanned directory that cannot be moved into the services directory: put back, the error in daemontools\' wording', async () => {
+  const t = treeRoot(procs, roots, 'dtn-svctl-back-', ['services']);
+  const entry = makeService(path.join(scan, 'stuck'), SLEEPER);
+  await waitUp(entry);
+  // immutable: even root cannot make an entry in it
+  ok(await run('chattr', ['+i', t.services]), 'chattr +i');
+  let r: RunResult;
+  try {
+    r = await svctl(['rm', 'stuck'], { SVCTL_SERVICES: t.services });
+  } finally {
+    ok(await run('chattr', ['-i', t.services]), 'chattr -i');
+  }
+  assert.equal(r.code, 111, r.stderr);
+  assert.match(r.stderr, new RegExp(`^svctl: fatal: unable to move ${scan}/\\.stuck\\.removed-\\d+ to ${t.services}/stuck \\(${entry} put back\\): permission denied\n$`));
+  assert.equal(fs.lstatSync(entry).isDirectory(), true, 'back under its name');
+  assert.deepEqual(fs.readdirSync(scan).filter((n) => n.startsWith('.')), [], 'nothing left hidden');
+  ok(await svctl(['rm', '--purge', 'stuck'], { SVCTL_SERVICES: t.services }), 'rm --purge stuck');
+  assert.equal(fs.existsSync(entry), false);
+});
+
 test('svctl rm --timeout 0: it still waits the default for supervise to go, and says so', async () => {
   // TERM ignored: svc -d does not bring it down, so its supervise stays
   ok(await svctl(['add', '--no-log', 'stubborn', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done"]), 'add stubborn');
