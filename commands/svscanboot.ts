@@ -22,6 +22,7 @@ import * as sys from '../lib/os/sys';
 import { showAs } from '../lib/os/proctitle';
 import { rawArgs } from '../lib/os/raw-argv';
 import { unsupervised } from '../lib/scan/tree-ready';
+import { svscanIn } from '../lib/scan/running';
 
 captureLimits();
 const ROOT_PIDFILE = '/run/svscanboot.pid';
@@ -117,6 +118,18 @@ if (opts.daemon && !report) {
   process.exit(0);
 }
 
+let svscan: ChildProcess | undefined;
+let stopped = false;
+/** SIGTERM: passed to svscan; before svscan runs, none is started. */
+function forward(): void {
+  stopped = true;
+  try {
+    if (svscan?.pid) process.kill(svscan.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
 /** In the daemon: tells the caller why it failed, and exits 111 (its own stderr is /dev/null). */
 function failDaemon(daemon: DaemonReport, text: string): never {
   daemon.fatal(text);
@@ -135,6 +148,8 @@ if (report) {
   } catch (e) {
     failDaemon(report, `unable to chdir to ${dir}: ${reason(e)}`);
   }
+  // the daemon takes SIGTERM from the start (its pidfile may be read at once): stopped before svscan runs, it starts none
+  process.on('SIGTERM', forward);
   const file = opts.pidfile ?? defaultPidfile();
   let held: HeldPidfile | undefined;
   try {
@@ -143,6 +158,15 @@ if (report) {
     failDaemon(report, e instanceof AlreadyRunning ? e.message : `unable to write ${file}: ${reason(e)}`);
   }
   process.on('exit', () => held?.release());
+  // its first step, svc -dx dir/*, would stop the services of a tree another svscan runs there
+  // (another pidfile's, the systemd unit's); the svscan of this daemon is not started yet
+  let other: number | undefined;
+  try {
+    other = svscanIn(fs.statSync(dir)).pid;
+  } catch (e) {
+    failDaemon(report, `unable to stat ${dir}: ${reason(e)}`);
+  }
+  if (other !== undefined) failDaemon(report, `an svscan (pid ${other}) already scans ${dir}`);
 }
 
 const DOTS = '.'.repeat(400);
@@ -245,18 +269,6 @@ async function reportWhenUp(svscan: ChildProcess, daemon: DaemonReport): Promise
 }
 
 async function main(): Promise<void> {
-  let svscan: ChildProcess | undefined;
-  let stopped = false;
-  const forward = (): void => {
-    stopped = true;
-    try {
-      if (svscan?.pid) process.kill(svscan.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  };
-  // the daemon takes SIGTERM from the start: stopped before svscan runs, it starts none
-  if (report) process.on('SIGTERM', forward);
   const targets = staleTargets();
   if (targets.length) {
     await exited(start(['svc', '-dx', ...targets], [devnull, devnull, devnull]));

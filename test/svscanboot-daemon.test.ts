@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Procs, alive, bin, cbin, run, waitFor, writeExecutable } from './helpers';
 import { CATLOG, SLEEPER, makeService, okAnswers, statusPid, waitUp } from './fixtures/service';
-import { allProcs, killUnder, treeRoot } from './fixtures/tree';
+import { allProcs, killUnder, startSvscan, treeRoot } from './fixtures/tree';
+import { unsupervised } from '../lib/scan/tree-ready';
 
 const procs = new Procs();
 const roots: string[] = [];
@@ -272,4 +273,40 @@ test('svscanboot --daemon: errors before anything starts (exit 111, nothing left
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--daemon/);
   assert.match(help.stdout, /--pidfile FILE/);
+});
+
+test('svscanboot --daemon on a directory another svscan already scans: refused (111) before svc -dx, that tree untouched', async () => {
+  const t = treeRoot(procs, roots, 'dtn-bootd-', ['scan', 'run', 'logs']);
+  const svc = makeService(path.join(t.scan, 'a'), SLEEPER);
+  const other = startSvscan(procs, t.scan, t.logs);
+  const runA = await waitUp(svc);
+  const pidfile = path.join(t.run, 'boot.pid');
+  const r = await run(bin('svscanboot'), ['--daemon', '--pidfile', pidfile, t.scan]);
+  assert.equal(r.code, 111, r.stderr);
+  assert.equal(r.stderr, `svscanboot: fatal: an svscan (pid ${other.pid}) already scans ${t.scan}\n`);
+  assert.deepEqual(fs.readdirSync(t.run), [], 'its pidfile removed');
+  assert.equal(statusPid(svc), runA, 'the service of the other tree still runs, not restarted');
+  assert.ok(alive(runA) && alive(other.pid));
+  assert.equal(allProcs().filter((p) => p.argv[0] === 'svscan' && p.cwd === fs.realpathSync(t.scan)).length, 1, 'no second svscan');
+});
+
+test('the readiness wait of --daemon sees a service whose name is not UTF-8, and its supervisor once one answers', async () => {
+  const t = treeRoot(procs, roots, 'dtn-bootd-', ['scan']);
+  const name = Buffer.from('x\xff\xfey', 'latin1');
+  const svc = Buffer.concat([Buffer.from(`${t.scan}/`), name]);
+  fs.mkdirSync(Buffer.concat([svc, Buffer.from('/supervise')]), { recursive: true });
+  fs.mkdirSync(path.join(t.scan, 'plain'));
+  assert.deepEqual(unsupervised(t.scan), ['plain', 'x\xff\xfey']);
+  // a supervisor answers: supervise/ok is a FIFO with a reader
+  const ok = Buffer.concat([svc, Buffer.from('/supervise/ok')]);
+  // spawn's arguments are strings (UTF-8): the bytes of the name come from printf
+  const made = await run('sh', ['-c', `mkfifo "$1/$(printf 'x\\377\\376y')/supervise/ok"`, 'sh', t.scan]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(fs.statSync(ok).isFIFO(), true, 'the FIFO under the name of bytes');
+  const reader = fs.openSync(ok, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    assert.deepEqual(unsupervised(t.scan), ['plain']);
+  } finally {
+    fs.closeSync(reader);
+  }
 });

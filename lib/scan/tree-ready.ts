@@ -1,36 +1,60 @@
 // When a service tree is running: every service svscan would take in the
 // scanned directory (and its log service) has a supervisor answering on
-// supervise/ok, whether a supervise process or svscan --host.
+// supervise/ok, whether a supervise process or svscan --host. Names are
+// bytes (a name need not be UTF-8): they are read and used as buffers.
 import fs from 'node:fs';
-import path from 'node:path';
-import { isSupervised } from '../control/service';
 
-/** The services of dir, as svscan sees them: entries not starting with `.` that are directories (symlinks followed), by name; none when dir cannot be read. */
-export function scannedServices(dir: string): string[] {
-  let names: string[];
+const SLASH = Buffer.from('/');
+
+function join(dir: Buffer, name: string | Buffer): Buffer {
+  return Buffer.concat([dir, SLASH, typeof name === 'string' ? Buffer.from(name) : name]);
+}
+
+/** The entries of dir svscan takes for services: names not starting with `.` that are directories (symlinks followed), sorted by their bytes; none when dir cannot be read. */
+export function scannedNames(dir: string): Buffer[] {
+  const at = Buffer.from(dir);
+  let names: Buffer[];
   try {
-    names = fs.readdirSync(dir);
+    names = fs.readdirSync(at, { encoding: 'buffer' });
   } catch {
     return [];
   }
   return names.filter((n) => {
-    if (n.startsWith('.')) return false;
+    if (n[0] === 0x2e) return false;
     try {
-      return fs.statSync(path.join(dir, n)).isDirectory();
+      return fs.statSync(join(at, n)).isDirectory();
     } catch {
       return false;
     }
-  }).sort();
+  }).sort(Buffer.compare);
 }
 
-/** `NAME` and `NAME/log` (where NAME/log exists, as svscan checks) of dir that no supervisor answers for yet. */
+/** scannedNames as text, for callers that take UTF-8 names (svctl's): names that are not UTF-8 are left out. */
+export function scannedServices(dir: string): string[] {
+  return scannedNames(dir).filter((n) => Buffer.from(n.toString()).equals(n)).map((n) => n.toString());
+}
+
+/** Whether a supervisor holds dir/supervise/ok open for reading (lib/control/service.ts's probe, on a path of bytes). */
+function answers(dir: Buffer): boolean {
+  try {
+    fs.closeSync(fs.openSync(join(dir, 'supervise/ok'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `NAME` and `NAME/log` (where NAME/log exists, as svscan checks) of dir that no supervisor answers for yet; names as their bytes (latin1). */
 export function unsupervised(dir: string): string[] {
+  const at = Buffer.from(dir);
   const out: string[] = [];
-  for (const name of scannedServices(dir)) {
-    const svc = path.join(dir, name);
-    if (!isSupervised(svc)) out.push(name);
-    const log = path.join(svc, 'log');
-    if (fs.existsSync(log) && !isSupervised(log)) out.push(`${name}/log`);
+  for (const name of scannedNames(dir)) {
+    const svc = join(at, name);
+    const label = name.toString('latin1');
+    if (!answers(svc)) out.push(label);
+    const log = join(svc, 'log');
+    if (fs.existsSync(log) && !answers(log)) out.push(`${label}/log`);
   }
   return out;
 }
+
