@@ -2,15 +2,11 @@
 // directory and never skips a step. Like the C multilog it sleeps 5 seconds
 // between attempts, synchronously (signals wait, as they do in the C tool).
 import { Diag, reason } from '../os/errors';
+import { sleepSync } from '../os/sleep-sync';
 
 export const PAUSE_MS = 5000;
 /** multilog's messages; names in them are the arguments' raw bytes (latin1). */
 export const diag: Diag = new Diag('multilog', 'latin1');
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
 
 /** `multilog: warning: WHAT, pausing: REASON` then a pause. */
 export function pauseAfter(what: string, err?: unknown): void {

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { readProc, splitNul } from './raw-argv';
 import * as sys from './sys';
+import { procStat } from './proc-stat';
 
 /** Set in the daemon's environment by detach(): the descriptor of its report pipe. */
 const MARK = 'DAEMONTOOLS_NODE_DAEMON';
@@ -109,18 +110,9 @@ export interface DaemonReport {
   fatal(text: string): void;
 }
 
-/** Fields 6 and 7 of /proc/self/stat: the session and the controlling terminal (0: none). */
-function sessionAndTty(): { session: number; tty: number } | undefined {
-  const text = readProc('/proc/self/stat')?.toString('latin1');
-  if (!text) return undefined;
-  // the name (field 2) may hold anything: count after its last ')', whose next field is 3
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { session: Number(rest[3]), tty: Number(rest[4]) };
-}
-
 /** Why this process is not a detached session leader, or undefined when it is one. */
 export function notDetached(): string | undefined {
-  const s = sessionAndTty();
+  const s = procStat(process.pid);
   if (!s) return 'unable to read /proc/self/stat';
   if (s.session !== process.pid) return `not the leader of its own session (session ${s.session})`;
   if (s.tty !== 0) return 'still has a controlling terminal';

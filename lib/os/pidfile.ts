@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from './errors';
 import * as sys from './sys';
+import { sleepSync } from './sleep-sync';
 
 /** Another process holds the pidfile's lock. */
 export class AlreadyRunning extends Error {
@@ -26,9 +27,6 @@ export interface HeldPidfile {
 const ATTEMPTS = 200;
 const RETRY_MS = 10;
 
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 function sameFile(a: fs.Stats, b: fs.Stats): boolean {
   return a.dev === b.dev && a.ino === b.ino;
@@ -84,7 +82,7 @@ export function holdPidfile(file: string, pid = process.pid): HeldPidfile {
     sys.flock(fd, sys.LOCK_EX | sys.LOCK_NB);
     fs.writeSync(fd, `${pid}\n`);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      if (attempt) pause(RETRY_MS);
+      if (attempt) sleepSync(RETRY_MS);
       let old: number;
       try {
         old = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);

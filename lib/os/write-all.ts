@@ -5,13 +5,7 @@
 // sleep and a retry, which waits the same way and still ends with EPIPE if
 // the reader goes away.
 import fs from 'node:fs';
-
-let sleeper: Int32Array | undefined;
-
-function nap(ms: number): void {
-  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
-  Atomics.wait(sleeper, 0, 0, ms);
-}
+import { sleepSync } from './sleep-sync';
 
 /** Writes every byte of data to fd; throws the first error other than EAGAIN. */
 export function writeAllSync(fd: number, data: Buffer): void {
@@ -23,7 +17,7 @@ export function writeAllSync(fd: number, data: Buffer): void {
       wait = 1;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      nap(wait);
+      sleepSync(wait);
       wait = Math.min(wait * 2, 50);
     }
   }
