@@ -1,11 +1,13 @@
 // svctl's pieces on their own: sh words that sh reads back as the exact
 // bytes (random ones included), --env values through envdir (ours and the
-// C one), the places for root and for others, durations, signal names.
+// C one), the places for root and for others, durations, signal names,
+// the log follower (an error ends it through its handler; a log directory
+// not made yet).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Procs, bin, cbin, run } from './helpers';
+import { Procs, bin, cbin, run, waitFor } from './helpers';
 import { shWord } from '../lib/svctl/sh-quote';
 import { envFile, parseEnv, runScript } from '../lib/svctl/scripts';
 import { placesFor } from '../lib/svctl/places';
@@ -121,4 +123,21 @@ test('svctl logs -f: an error reading the log stops the follower and goes to its
   });
   assert.equal((failed as NodeJS.ErrnoException).code, 'EISDIR');
   assert.deepEqual(blocks, []);
+});
+
+test('svctl logs -f before the log directory exists: follows from the start of the first current to appear', async () => {
+  const logDir = path.join(procs.tmpdir('dtn-svctl-follow-'), 'main');
+  const blocks: Buffer[] = [];
+  const errors: unknown[] = [];
+  const stop = follow(logDir, undefined, (b) => blocks.push(b), (e) => errors.push(e));
+  try {
+    fs.mkdirSync(logDir);
+    fs.writeFileSync(path.join(logDir, 'current'), 'first line\n');
+    await waitFor(() => Buffer.concat(blocks).toString() === 'first line\n', 'the first current read from its start');
+    fs.appendFileSync(path.join(logDir, 'current'), 'second line\n');
+    await waitFor(() => Buffer.concat(blocks).toString() === 'first line\nsecond line\n', 'what follows');
+  } finally {
+    stop();
+  }
+  assert.deepEqual(errors, []);
 });
