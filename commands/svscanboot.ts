@@ -38,7 +38,8 @@ answerHelp('svscanboot', args, {
     'svscan, which brings every service down. --host is passed on to svscan (one process supervises every service). ' +
     'With --daemon, for a system or a user without an init to start it, svscanboot detaches: the tree runs in a ' +
     'session of its own without a terminal, from /, and the command exits 0 once every service is supervised ' +
-    '(111 with the reason if it could not start, or if another svscanboot --daemon holds the pidfile).',
+    '(111 with the reason if it could not start, if another svscanboot --daemon holds the pidfile, or if another svscan ' +
+    'already scans dir).',
   options: [
     ['--host', 'pass --host on to svscan'],
     ['--daemon', 'detach, write a pidfile and hold a lock on it while the tree runs; exit once it runs'],
