@@ -462,7 +462,7 @@ test('svctl rm of a directory placed in the scanned directory itself, its name t
   fs.mkdirSync(taken);
   const r = await svctl(['rm', 'plain']);
   assert.equal(r.code, 100, r.stderr);
-  assert.equal(r.stderr, `svctl: fatal: ${taken} exists already: svctl rm --purge plain removes the kept one (or move it away), then svctl rm plain\n`);
+  assert.equal(r.stderr, `svctl: fatal: ${taken} exists already: move it away first (or delete ${plain} instead with svctl rm --purge plain)\n`);
   assert.equal(fs.lstatSync(plain).isDirectory(), true, 'still in the scanned directory');
   assert.deepEqual(fs.readdirSync(scan).filter((n) => n.startsWith('.')), [], 'nothing hidden');
   assert.equal(statusPid(plain), pid, 'still up, the same run');

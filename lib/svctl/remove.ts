@@ -12,7 +12,6 @@ import { systemError, usageError } from './fail';
 import { entryExists } from './build';
 import { pollUntil } from './sleep';
 
-
 /** Where a service named name is: its entry in the scanned directory (if any) and its directory. */
 export interface Located {
   /** the entry in the scanned directory; undefined when only the kept directory is left */
@@ -68,7 +67,7 @@ async function stopSupervise(dir: string, label: string, deadline: number): Prom
   return pollUntil(() => !isSupervised(dir), deadline);
 }
 
-/** Renames the hidden directory back to its entry after a failure: '' when done, else what could not be done. */
+/** Renames the hidden directory back to its entry after a failure (svscan takes it again); the words that say how that went. */
 function putBack(hidden: string, entry: string): string {
   try {
     fs.renameSync(hidden, entry);
@@ -107,7 +106,7 @@ export async function removeService(scanDir: string, servicesDir: string, name: 
   const kept = path.join(servicesDir, name);
   // a directory in the scanned directory itself is kept by moving it there: refused before it is hidden
   if (!purge && where.entry !== undefined && !where.linked && entryExists(servicesDir, name)) {
-    throw usageError(`${kept} exists already: svctl rm --purge ${name} removes the kept one (or move it away), then svctl rm ${name}`);
+    throw usageError(`${kept} exists already: move it away first (or delete ${where.entry} instead with svctl rm --purge ${name})`);
   }
   let dir = where.dir;
   if (where.entry !== undefined) {
