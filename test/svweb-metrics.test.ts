@@ -430,7 +430,7 @@ describe('a real Prometheus scraping svweb', () => {
     const before = (await byService(prom.base, 'state_change_timestamp_seconds')).get('up')!;
     await run(bin('svc'), ['-d', path.join(scan, 'up')]);
     await waitDown(path.join(scan, 'up'));
-    await waitFor(async () => (await byService(prom.base, 'up')).get('up') === 0, 'up 0 in Prometheus', 10000, 200);
+    await waitFor(async () => (await byService(prom.base, 'up')).get('up') === 0, 'up 0 in Prometheus', 30000, 200);
     assert.equal((await byService(prom.base, 'want_up')).get('up'), 0);
     assert.ok((await byService(prom.base, 'state_change_timestamp_seconds')).get('up')! > before);
     // the flapping rule of the README counts the changes

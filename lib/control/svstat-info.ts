@@ -7,6 +7,29 @@ import fs from 'node:fs';
 
 export type Info = Record<string, unknown>;
 
+/** How the last ./run ended, as our supervise records it (lib/supervise/files.ts). */
+export interface LastExit {
+  /** TAI64N label of the moment */
+  at: string;
+  code: number | null;
+  signal: string | null;
+  /** an adopted ./run: code and signal unknown */
+  adopted?: true;
+}
+
+/** The last exit in info, its fields checked (the file is JSON anyone could have written); undefined if none. */
+export function lastExitIn(info: Info | null | undefined): LastExit | undefined {
+  const last = info?.lastExit;
+  if (!last || typeof last !== 'object') return undefined;
+  const { at, code, signal, adopted } = last as Record<string, unknown>;
+  return {
+    at: typeof at === 'string' ? at : '',
+    code: typeof code === 'number' ? code : null,
+    signal: typeof signal === 'string' && signal !== '' ? signal : null,
+    ...(adopted === true ? { adopted: true as const } : {}),
+  };
+}
+
 export class InfoReader {
   private locks: string | undefined;
 

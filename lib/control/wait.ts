@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { Origin } from './cwd';
 import { probeOk, readStatus } from './service';
-import { Info, InfoReader } from './svstat-info';
+import { Info, InfoReader, lastExitIn } from './svstat-info';
 import { fsPath } from '../os/raw-argv';
 import { Diag, errnoCode } from '../os/errors';
 import { format, parse } from '../tai64';
@@ -98,8 +98,7 @@ export function inState(
       if (up) return changed && before.pid !== 0;
       if (!info || !files.finish) return true;
       if (info.finishing === true) return false;
-      const lastExit = info.lastExit as { at?: unknown } | null | undefined;
-      if (lastExit && lastExit.at === seen.since) return true;
+      if (lastExitIn(info)?.at === seen.since) return true;
       return settled(seen.since, nowMs);
     }
   }

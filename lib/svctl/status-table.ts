@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { origin } from './origin';
-import { InfoReader } from '../control/svstat-info';
+import { InfoReader, lastExitIn } from '../control/svstat-info';
 import { Report, formatJson, newRecord, probe } from '../control/svstat-report';
 import { asBytes } from './fail';
 
@@ -75,10 +75,9 @@ function stateOf(r: Report): { text: string; tone: Tone } {
 }
 
 function lastExit(r: Report): string {
-  const exit = r.kind === 'status' ? (r.info?.lastExit as { code?: unknown; signal?: unknown } | null | undefined) : undefined;
-  if (!exit) return '-';
-  if (typeof exit.code === 'number') return `exit ${exit.code}`;
-  if (typeof exit.signal === 'string') return `signal ${exit.signal}`;
+  const exit = r.kind === 'status' ? lastExitIn(r.info) : undefined;
+  if (exit?.code !== null && exit?.code !== undefined) return `exit ${exit.code}`;
+  if (exit?.signal) return `signal ${exit.signal}`;
   return '-';
 }
 

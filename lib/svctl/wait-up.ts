@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSupervised } from '../control/service';
-import { InfoReader } from '../control/svstat-info';
+import { InfoReader, lastExitIn } from '../control/svstat-info';
 import { origin } from './origin';
 import { Seen, seenNow, waitStates } from '../control/wait';
 import { asBytes } from './fail';
@@ -57,9 +57,9 @@ export function lastExitOf(dir: string): string | undefined {
   const here = origin();
   try {
     here.enter(asBytes(dir));
-    const exit = new InfoReader().read()?.lastExit as { code?: unknown; signal?: unknown } | null | undefined;
+    const exit = lastExitIn(new InfoReader().read());
     if (!exit) return undefined;
-    return typeof exit.code === 'number' ? `exit code ${exit.code}` : typeof exit.signal === 'string' ? `killed by SIG${exit.signal.replace(/^SIG/, '')}` : undefined;
+    return exit.code !== null ? `exit code ${exit.code}` : exit.signal ? `killed by SIG${exit.signal.replace(/^SIG/, '')}` : undefined;
   } catch {
     return undefined;
   } finally {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { VERSION } from '../os/help';
 import { parse } from '../tai64';
+import { lastExitIn } from '../control/svstat-info';
 import type { ServiceView } from './services';
 
 /** The Content-Type of renderMetrics' text (the Prometheus text format 0.0.4). */
@@ -101,12 +102,6 @@ function count(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
-interface LastExit {
-  at?: unknown;
-  code?: unknown;
-  signal?: unknown;
-}
-
 function signalNumber(name: unknown): number | undefined {
   if (typeof name !== 'string') return undefined;
   const n = (os.constants.signals as Record<string, number | undefined>)[name];
@@ -153,10 +148,10 @@ function servicesRegistry(services: readonly ServiceView[]): Registry {
     if (failures !== undefined) counters.failures_total.inc({ service }, failures);
     set('failed_starts_in_row', service, count(s.failedInRow) ?? 0);
     set('gave_up', service, bit(s.gaveUp !== null && s.gaveUp !== undefined));
-    const last = info.lastExit as LastExit | null | undefined;
-    if (last && typeof last === 'object') {
+    const last = lastExitIn(info);
+    if (last) {
       set('last_exit_timestamp_seconds', service, unixSeconds(last.at));
-      if (typeof last.code === 'number') {
+      if (last.code !== null) {
         set('last_exit_code', service, last.code);
         set('last_exit_signal', service, 0);
       } else {

@@ -2,6 +2,7 @@
 // without JavaScript: the controls are forms), the log of one service, the
 // login form. The script (lib/web/assets.ts) replaces rows with the ones the
 // server renders for each change, so the table is written in one place.
+import { lastExitIn } from '../control/svstat-info';
 import type { ServiceView } from './services';
 
 /** The controls on each row: svc's letter, the button's label, what it does. */
@@ -79,11 +80,9 @@ export function unhealthy(v: ServiceView): boolean {
 }
 
 function lastExit(v: ServiceView): string {
-  const last = v.info?.lastExit;
-  if (!last || typeof last !== 'object') return '';
-  const { code, signal } = last as { code?: unknown; signal?: unknown };
-  if (typeof signal === 'string' && signal) return signal;
-  return typeof code === 'number' ? `exit ${code}` : '';
+  const last = lastExitIn(v.info);
+  if (last?.signal) return last.signal;
+  return last?.code !== null && last?.code !== undefined ? `exit ${last.code}` : '';
 }
 
 export interface PageContext {
