@@ -26,6 +26,8 @@ const template = fs.readFileSync(path.join(root, 'scripts/launcher.sh'), 'utf8')
 // by default, 12 with these flags.
 const nodeFlags = {
   svscan: ['--single-threaded', '--no-memory-reducer', '--expose-gc'],
+  // svweb, for the same reasons (its 5-second look with a page open is the wakeup it has anyway)
+  svweb: ['--single-threaded', '--no-memory-reducer', '--expose-gc'],
 };
 
 // The chain-loaders pass on only their raw environment (lib/exec/exec.ts), which

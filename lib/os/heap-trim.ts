@@ -3,7 +3,7 @@
 // a minute, for minutes, in an svscan that has just started its services
 // and is otherwise idle. svscan runs without it (--no-memory-reducer, with
 // --expose-gc: scripts/build.mjs) and trims its heap here instead, inside a
-// wakeup it has anyway (the 5-second rescan).
+// wakeup it has anyway (the 5-second rescan; svweb: its 5-second look).
 import v8 from 'node:v8';
 
 /** Growth of the used heap since the last collection here that is worth a full one. */

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { secondsSince } from '../control/svstat-report';
 import { ServiceView, serviceNames, viewServices } from './services';
+import { trimHeap } from '../os/heap-trim';
 
 const SETTLE_MS = 15;
 const RESCAN_MS = 5000;
@@ -139,7 +140,10 @@ export class StatusWatch {
 
   private start(): void {
     this.rescan(false);
-    this.rescanTimer = setInterval(() => this.rescan(true), RESCAN_MS);
+    this.rescanTimer = setInterval(() => {
+      this.rescan(true);
+      trimHeap();
+    }, RESCAN_MS);
   }
 
   private stop(): void {
