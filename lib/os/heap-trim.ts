@@ -6,11 +6,16 @@
 // wakeup it has anyway (the 5-second rescan; svweb: its 5-second look).
 import v8 from 'node:v8';
 
-/** Growth of the used heap since the last collection here that is worth a full one. */
-const GROWTH_BYTES = 1 << 20;
+/**
+ * Growth of the used heap since the last collection here that is worth a
+ * full one: more than an idle svscan's rescans leave in a few minutes (a
+ * host of 200 services, 1 MB a minute or so: each full collection also
+ * wakes a V8 helper thread once), less than a start of many services.
+ */
+const GROWTH_BYTES = 4 << 20;
 let usedAfterLast = 0;
 
-/** A full collection now if the heap has grown by a megabyte since the last one (nothing without --expose-gc). */
+/** A full collection now if the heap has grown by GROWTH_BYTES since the last one (nothing without --expose-gc). */
 export function trimHeap(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return;
