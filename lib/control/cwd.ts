@@ -33,7 +33,15 @@ export function chdirBytes(dir: string): void {
 }
 
 export class Origin {
+  private static kept: Origin | undefined;
+
   private constructor(private readonly fd: number, private readonly path: string | undefined) {}
+
+  /** The starting directory, opened at the first call and kept for the process's life (for programs that go in and out of service directories many times). */
+  static shared(): Origin {
+    Origin.kept ??= Origin.open();
+    return Origin.kept;
+  }
 
   /** Opens the current directory like the C tools (throws their "unable to open current directory" cause). */
   static open(): Origin {

@@ -2,7 +2,7 @@
 // (lib/control/svc-control.ts), then, for the ones that change the state,
 // a wait for it (lib/control/wait.ts, svwait's code).
 import path from 'node:path';
-import { origin } from './origin';
+import { Origin } from '../control/cwd';
 import { ControlFailure, sendControl } from '../control/svc-control';
 import { Seen, WaitEnd, WaitState, seenNow, waitStates } from '../control/wait';
 import { errnoCode } from '../os/errors';
@@ -38,7 +38,7 @@ export function signalLetter(signal: string): string {
 
 /** Sends letters to the supervise of dir; a system error when none runs or it cannot be written. */
 export function sendTo(dir: string, name: string, letters: string): void {
-  const here = origin();
+  const here = Origin.shared();
   let failed: ControlFailure | undefined;
   try {
     here.enter(asBytes(dir));

@@ -5,7 +5,7 @@
 // objects with the service's name and its log's state added.
 import fs from 'node:fs';
 import path from 'node:path';
-import { origin } from './origin';
+import { Origin } from '../control/cwd';
 import { InfoReader, lastExitIn } from '../control/svstat-info';
 import { Report, formatJson, newRecord, probe } from '../control/svstat-report';
 import { asBytes } from './fail';
@@ -21,7 +21,7 @@ export interface Row {
 
 /** Probes each named service of scanDir (and its log) as svstat does. */
 export function readRows(scanDir: string, names: readonly string[]): Row[] {
-  const here = origin();
+  const here = Origin.shared();
   const record = newRecord();
   const infos = new InfoReader();
   const look = (dir: string): Report => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isSupervised } from '../control/service';
 import { InfoReader, lastExitIn } from '../control/svstat-info';
-import { origin } from './origin';
+import { Origin } from '../control/cwd';
 import { Seen, seenNow, waitStates } from '../control/wait';
 import { asBytes } from './fail';
 import { procStat } from '../os/proc-stat';
@@ -54,7 +54,7 @@ function running(pid: number): boolean {
 
 /** How the last run of dir ended, as our supervise's info tells (undefined under the C supervise). */
 export function lastExitOf(dir: string): string | undefined {
-  const here = origin();
+  const here = Origin.shared();
   try {
     here.enter(asBytes(dir));
     const exit = lastExitIn(new InfoReader().read());

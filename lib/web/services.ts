@@ -82,15 +82,12 @@ export function serviceNames(dir: string): string[] {
 }
 
 
-// the directory to come back to after each service (kept open for the process's life)
-let origin: Origin | undefined;
-
 /**
  * Runs fn inside the service directory `serviceDir`, as svc and svstat act
  * (lib/control/cwd.ts), and comes back. Throws the chdir's error.
  */
 export function inServiceDir<T>(serviceDir: string, fn: () => T): T {
-  origin ??= Origin.open();
+  const origin = Origin.shared();
   origin.enter(Buffer.from(serviceDir, 'utf8').toString('latin1'));
   try {
     return fn();
