@@ -242,15 +242,16 @@ test('multilog a: an idle multilog with an empty current does not wake up; one w
   const d = dirIn('ml-aidle-');
   const ml = new Logger(procs, bin('multilog'), ['a1', d]);
   await waitFor(() => currentOf(d) === '', 'started');
-  // a window twice the age: a timer armed while empty would show as wakeups
+  // a window of 2.5 times the age: a timer armed while empty would wake it at least twice
+  // (one stray wakeup of the main thread, seen once in CI, is not a timer's)
   const before = wakeups(ml.pid);
   await new Promise((r) => setTimeout(r, 2500));
-  assert.equal(wakeups(ml.pid), before, 'no wakeups while idle and empty');
+  assert.ok(wakeups(ml.pid) - before <= 1, 'no wakeups while idle and empty');
   await ml.write('wake\n');
   await waitFor(() => archivedNames(d).length === 1, 'the rotation on time with no more input');
   const rotated = wakeups(ml.pid);
   await new Promise((r) => setTimeout(r, 2500));
-  assert.equal(wakeups(ml.pid), rotated, 'none once current is empty again');
+  assert.ok(wakeups(ml.pid) - rotated <= 1, 'none once current is empty again');
   assert.equal(await ml.end(), 0);
 });
 

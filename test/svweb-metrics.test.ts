@@ -434,8 +434,11 @@ describe('a real Prometheus scraping svweb', () => {
     assert.equal((await byService(prom.base, 'want_up')).get('up'), 0);
     assert.ok((await byService(prom.base, 'state_change_timestamp_seconds')).get('up')! > before);
     // the flapping rule of the README counts the changes
-    const changes = await query(prom.base, `changes(${P}state_change_timestamp_seconds{service="up"}[5m])`);
-    assert.ok(Number(changes[0].value[1]) >= 1);
+    // (its range query may lag the instant one by a scrape: waited for, as above)
+    await waitFor(async () => {
+      const changes = await query(prom.base, `changes(${P}state_change_timestamp_seconds{service="up"}[5m])`);
+      return Number(changes[0]?.value[1] ?? 0) >= 1;
+    }, 'the change counted by changes()', 30000, 200);
     assert.equal(web.exitCode, null, 'svweb still running');
   });
 
