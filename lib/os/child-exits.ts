@@ -71,6 +71,15 @@ function reapOne(pid: number): boolean {
   return true;
 }
 
+/**
+ * Reaps now what has already terminated, without waiting for the SIGCHLD
+ * to come round the event loop: called right after signalling a child,
+ * whose exit has often happened by the time the status is written.
+ */
+export function reapExited(): void {
+  if (listening) reap();
+}
+
 function reap(): void {
   // the terminated children one by one, as long as the first in line is ours to reap
   for (;;) {
