@@ -5,7 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as sys from '../lib/os/sys';
 import { Ctx } from './context';
+import { wakeCost } from './floor';
 import { makeService, statusPid } from './services';
 import { C, missing, OURS, prog, Suite } from './suites';
 import { addRow, hostAtMost, hostVsC } from './table';
@@ -46,6 +48,52 @@ function svc(s: Subject, opt: string): void {
   if (r.status !== 0) throw new Error(`svc ${opt} exited ${r.status}`);
 }
 
+/**
+ * Runs trigger and returns the milliseconds until cond holds, checked at
+ * each change inside supervise/ (the status is renamed into place). The
+ * wait blocks in poll(2) itself, as a C program would: waiting in Node's
+ * event loop (polling, or fs.watch) adds this process's own wakeup, about
+ * a millisecond here after each idle moment (see the wakeup row), to every
+ * figure. The watch is set up before the trigger, so no change comes first.
+ */
+function timed(s: Subject, trigger: () => void, cond: () => boolean, what: string): number {
+  const fd = sys.inotifyInit();
+  try {
+    sys.inotifyAddWatch(fd, path.join(s.dir, 'supervise'), sys.IN_MOVED_TO | sys.IN_CLOSE_WRITE);
+    const pfd = Buffer.alloc(8);
+    pfd.writeInt32LE(fd, 0);
+    pfd.writeInt16LE(sys.POLLIN, 4);
+    const events = Buffer.alloc(4096);
+    const t0 = nowMs();
+    trigger();
+    for (;;) {
+      let ok = false;
+      try {
+        ok = cond();
+      } catch {
+        ok = false;
+      }
+      const t = nowMs();
+      if (ok) return t - t0;
+      if (t - t0 > TIMEOUT) throw new Error(`timed out after ${TIMEOUT / 1000} s waiting for ${what}`);
+      // a change, or 50 ms (nothing can be missed, but a figure must never hang the run)
+      sys.poll(pfd, 50);
+      try {
+        while (fs.readSync(fd, events, 0, events.length, null) > 0);
+      } catch {
+        // EAGAIN: drained
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const newPid = (s: Subject, old: number | undefined) => (): boolean => {
+  const p = statusPid(s.dir) ?? 0;
+  return p !== 0 && p !== old;
+};
+
 /** Runs one step on each subject in turn; a subject that fails once is out. */
 async function step(subjects: Subject[], fn: (s: Subject) => Promise<void>): Promise<void> {
   for (const s of subjects) {
@@ -85,50 +133,36 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
     await step(subjects, waitUpOverASecond);
     await step(subjects, async (s) => {
       const old = statusPid(s.dir);
-      const t0 = nowMs();
-      svc(s, '-t');
-      s.times.t.push(await until(() => { const p = statusPid(s.dir) ?? 0; return p !== 0 && p !== old; }, 'svc -t: a new pid', t0, TIMEOUT));
+      s.times.t.push(timed(s, () => svc(s, '-t'), newPid(s, old), 'svc -t: a new pid'));
       s.upSince = nowMs();
     });
     await step(subjects, waitUpOverASecond);
     await step(subjects, async (s) => {
-      const t0 = nowMs();
-      svc(s, '-d');
-      s.times.d.push(await until(() => statusPid(s.dir) === 0, 'svc -d: down', t0, TIMEOUT));
+      s.times.d.push(timed(s, () => svc(s, '-d'), () => statusPid(s.dir) === 0, 'svc -d: down'));
     });
     await step(subjects, async (s) => {
-      const t0 = nowMs();
-      svc(s, '-u');
-      s.times.u.push(await until(() => (statusPid(s.dir) ?? 0) !== 0, 'svc -u: up', t0, TIMEOUT));
+      s.times.u.push(timed(s, () => svc(s, '-u'), () => (statusPid(s.dir) ?? 0) !== 0, 'svc -u: up'));
       s.upSince = nowMs();
     });
     await step(subjects, waitUpOverASecond);
     await step(subjects, async (s) => {
       const old = statusPid(s.dir);
-      const t0 = nowMs();
-      control(s, 't');
-      s.times.ct.push(await until(() => { const p = statusPid(s.dir) ?? 0; return p !== 0 && p !== old; }, 't: a new pid', t0, TIMEOUT, 0.2));
+      s.times.ct.push(timed(s, () => control(s, 't'), newPid(s, old), 't: a new pid'));
       s.upSince = nowMs();
     });
     await step(subjects, waitUpOverASecond);
     await step(subjects, async (s) => {
-      const t0 = nowMs();
-      control(s, 'd');
-      s.times.cd.push(await until(() => statusPid(s.dir) === 0, 'd: down', t0, TIMEOUT, 0.2));
+      s.times.cd.push(timed(s, () => control(s, 'd'), () => statusPid(s.dir) === 0, 'd: down'));
     });
     await step(subjects, async (s) => {
-      const t0 = nowMs();
-      control(s, 'u');
-      s.times.cu.push(await until(() => (statusPid(s.dir) ?? 0) !== 0, 'u: up', t0, TIMEOUT, 0.2));
+      s.times.cu.push(timed(s, () => control(s, 'u'), () => (statusPid(s.dir) ?? 0) !== 0, 'u: up'));
       s.upSince = nowMs();
     });
     await step(subjects, waitUpOverASecond);
     await step(subjects, async (s) => {
       const old = statusPid(s.dir) ?? 0;
       if (old <= 1) throw new Error(`no service pid to kill (${old})`); // kill(0) would signal the benchmark's own group
-      const t0 = nowMs();
-      process.kill(old, 'SIGTERM');
-      s.times.crash.push(await until(() => { const p = statusPid(s.dir) ?? 0; return p !== 0 && p !== old; }, 'the successor', t0, TIMEOUT));
+      s.times.crash.push(timed(s, () => process.kill(old, 'SIGTERM'), newPid(s, old), 'the successor'));
       s.upSince = nowMs();
     });
   }
@@ -156,4 +190,17 @@ export async function controlAndCrash(ctx: Ctx): Promise<void> {
       note: k === 't' || k === 'crash' ? note : undefined,
     });
   }
+  ctx.log('wakeup cost after idle: Node against dash');
+  let wake: { node: number; dash: number } | undefined;
+  let wakeNote: string | undefined;
+  try {
+    wake = await wakeCost(ctx, 1100, ctx.p.controlRounds);
+  } catch (e) {
+    wakeNote = errorText(e);
+  }
+  addRow({
+    section: 'Control byte to status',
+    figure: 'what a wakeup costs here: a line into a FIFO after 1.1 s idle until answered (ours: a Node reader; C: dash)',
+    unit: 'ms', ours: wake?.node, c: wake?.dash, digits: 2, note: wakeNote,
+  });
 }

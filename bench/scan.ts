@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ctx } from './context';
 import { activity, Activity, alive, childrenOf, memory, Memory } from './procinfo';
+import { unsupervisedStart } from './floor';
 import { isUp, makeService, makeServices, MARKING_RUN } from './services';
 import { C, missing, OURS, prog, Suite, SUITES } from './suites';
 import { addRow, atMost, both, hostAtMost, Row } from './table';
@@ -219,6 +220,7 @@ export async function scale(ctx: Ctx): Promise<void> {
   pairRow({ section, figure: '50 services', unit: 's', digits: 2 }, all(scale50));
   pairRow({ section, figure: '200 services', unit: 's', digits: 2, budget: both(atMost(10, '≤ 10 s'), hostAtMost(0.5, '≤ 0.5 s')), note: errors.length ? errors.join('; ') : undefined }, all(scale200));
   pairRow({ section, figure: '200 services: CPU time of svscan and all supervise', unit: 's', digits: 2 }, all(cpu200));
+  await floorRow(ctx, section, 200);
   await thousandHosted(ctx);
 }
 
@@ -248,6 +250,20 @@ async function thousandHosted(ctx: Ctx): Promise<void> {
   const note = errors.length ? errors.join('; ') : undefined;
   pairRow({ section, figure: 'svscan start until all are up', unit: 's', digits: 2, budget: hostAtMost(2.5, '≤ 2.5 s'), note }, up);
   pairRow({ section, figure: 'PSS of svscan and every supervise', unit: 'MB', digits: 1, budget: hostAtMost(60, '≤ 60 MB') }, pss);
+  await floorRow(ctx, section, 1000);
+}
+
+/** The floor of the start-up figures: sh starting n ./run with no supervisor, in the same run. */
+async function floorRow(ctx: Ctx, section: string, n: number): Promise<void> {
+  ctx.log(`scale: ${n} ./run started by sh, no supervision`);
+  let s: number | undefined;
+  let note: string | undefined;
+  try {
+    s = (await unsupervisedStart(ctx, n)) / 1000;
+  } catch (e) {
+    note = errorText(e);
+  }
+  addRow({ section, figure: `no supervisor at all: sh starts ${n} ./run until each runs its first line (this machine's floor)`, unit: 's', ours: s, digits: 2, single: true, note });
 }
 
 export async function detection(ctx: Ctx): Promise<void> {

@@ -475,6 +475,24 @@ export function pidfdOpen(pid: number): number {
   return check(Number(load().syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0)), 'pidfd_open');
 }
 
+export const IN_CLOSE_WRITE = 0x8;
+export const IN_MOVED_TO = 0x80;
+const IN_NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
+let inotifyFns: { init: KoffiFn; add: KoffiFn } | undefined;
+
+/** A new inotify descriptor, non-blocking and close-on-exec (read it with poll() and fs.readSync). */
+export function inotifyInit(): number {
+  const lib = load().koffi.load('libc.so.6');
+  inotifyFns ??= { init: lib.func('int inotify_init1(int flags)'), add: lib.func('int inotify_add_watch(int fd, const char *path, uint32_t mask)') };
+  return check(inotifyFns.init(IN_NONBLOCK_CLOEXEC), 'inotify_init1');
+}
+
+/** inotify_add_watch(2) on a descriptor from inotifyInit(). */
+export function inotifyAddWatch(fd: number, file: string, mask: number): number {
+  if (!inotifyFns) throw new Error('inotifyInit() first');
+  return check(inotifyFns.add(fd, file, mask), 'inotify_add_watch');
+}
+
 export const POLLIN = 1;
 let pollFn: KoffiFn | undefined;
 
