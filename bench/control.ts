@@ -94,10 +94,18 @@ const newPid = (s: Subject, old: number | undefined) => (): boolean => {
   return p !== 0 && p !== old;
 };
 
+/**
+ * Spacing between two subjects' measurements: a ./run just started by one
+ * is still exec'ing its shell and then sleep (a few ms of CPU here), which on
+ * 2 CPUs would compete with the next subject's own start.
+ */
+const SETTLE_MS = 50;
+
 /** Runs one step on each subject in turn; a subject that fails once is out. */
 async function step(subjects: Subject[], fn: (s: Subject) => Promise<void>): Promise<void> {
   for (const s of subjects) {
     if (s.broken) continue;
+    await sleep(SETTLE_MS);
     try {
       await fn(s);
     } catch (e) {
