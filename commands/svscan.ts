@@ -4,7 +4,8 @@ import { Diag } from '../lib/os/errors';
 import { answerHelp } from '../lib/os/help';
 import { captureLimits } from '../lib/exec/limits';
 import { showAs } from '../lib/os/proctitle';
-import { rawArgs } from '../lib/os/raw-argv';
+import { byteArgs, rawArgs } from '../lib/os/raw-argv';
+import { chdirBytes } from '../lib/control/cwd';
 import { Scanner } from '../lib/scan/scanner';
 import { trimHeap } from '../lib/os/heap-trim';
 
@@ -20,20 +21,22 @@ answerHelp('svscan', args, {
     'down (svc -dx, log services last) and svscan exits. With --host (beyond daemontools 0.76), svscan supervises ' +
     'every service itself, through the same supervise/ files, instead of starting a supervise process for each.',
 });
-const diag = new Diag('svscan');
+// 'latin1': names are byte strings (lib/os/raw-argv.ts), printed as the bytes they are
+const diag = new Diag('svscan', 'latin1');
 // Node would open its inspector on SIGUSR1 (ARCHITECTURE.md pitfall 8).
 process.on('SIGUSR1', () => undefined);
 // signals our caller ignored (nohup) stay ignored for us too, as for the C one
 ignoreForOurselves();
 
-const host = args[0] === '--host';
-if (host) args.shift();
-const dir = args[0];
+const words = byteArgs(2);
+const host = words[0] === '--host';
+if (host) words.shift();
+const dir = words[0];
 // ps, pidof, pgrep see `svscan dir`
 showAs('svscan', rawArgs(2));
 if (dir !== undefined) {
   try {
-    process.chdir(dir);
+    chdirBytes(dir);
   } catch (e) {
     diag.fatal(`unable to chdir to ${dir}`, e);
   }

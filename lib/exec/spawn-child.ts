@@ -10,11 +10,14 @@ import fs from 'node:fs';
 import * as sys from '../os/sys';
 import { whenChildExits, ChildExit, listenForExits } from '../os/child-exits';
 import { launcherRecord } from './exec';
+import { cBytes } from '../os/raw-argv';
 import type { Std } from './pass-on';
 
 export interface SpawnChildOptions {
-  /** The child's working directory (default: ours). */
+  /** The child's working directory (default: ours), a byte string. */
   cwd?: string;
+  /** argv[0] without `/` is looked up in PATH, as execvp(3) does. */
+  search?: boolean;
   stdio: [Std, Std, Std];
   /** Descriptors of ours given to the child at other numbers, last: [ours, its]. */
   extra?: ReadonlyArray<readonly [number, number]>;
@@ -54,9 +57,11 @@ function blocking(fd: number): void {
 }
 
 /**
- * Starts argv[0] (a path, not looked up in PATH) and returns its pid;
- * onExit is called once it has ended (it is reaped here). Throws, with the
- * exec's errno (ENOENT, EACCES, ENOEXEC...), when it cannot be started.
+ * Starts argv[0] (a path, unless opts.search) and returns its pid; onExit
+ * is called once it has ended (it is reaped here). Throws, with the exec's
+ * errno (ENOENT, EACCES, ENOEXEC...), when it cannot be started. argv's
+ * words are byte strings (latin1, lib/os/raw-argv.ts): a service name that
+ * is not UTF-8 reaches the child as its bytes.
  */
 export function spawnChild(argv: readonly string[], opts: SpawnChildOptions, onExit: (exit: ChildExit) => void): number {
   const open: Array<[number, string, number]> = [];
@@ -75,7 +80,9 @@ export function spawnChild(argv: readonly string[], opts: SpawnChildOptions, onE
   dup2.push(...(opts.extra ?? []));
   listenForExits();
   const keep = ignoredByCaller();
-  const pid = sys.whileIgnoring(keep, () => sys.posixSpawn(argv[0], argv, environment(), { cwd: opts.cwd, open, dup2, keep }));
+  const words = argv.map(cBytes);
+  const cwd = opts.cwd === undefined ? undefined : cBytes(opts.cwd);
+  const pid = sys.whileIgnoring(keep, () => sys.posixSpawn(words[0], words, environment(), { cwd, open, dup2, keep, search: opts.search }));
   whenChildExits(pid, onExit);
   return pid;
 }

@@ -3,8 +3,8 @@
 // neither found nor printed as the C tools do. Here the arguments come back
 // as their bytes (Buffers, or "byte strings": latin1, one char per byte),
 // from /proc/self/cmdline when Node's decoding lost something; the common
-// case costs no system call. Also: byte strings as fs paths and as text,
-// and /proc's NUL-separated lists.
+// case costs no system call. Also: byte strings as fs paths, as libc's
+// C strings and as text, and /proc's NUL-separated lists.
 import fs from 'node:fs';
 
 /** The entries of a NUL-separated /proc file (cmdline, environ). */
@@ -68,6 +68,16 @@ export function fsPath(bytes: string): string | Buffer {
   const buf = Buffer.from(bytes, 'latin1');
   const text = buf.toString('utf8');
   return Buffer.from(text).equals(buf) ? text : buf;
+}
+
+/**
+ * A byte string as a `const char *` of a libc call through koffi: as it is
+ * when it is ASCII (koffi's UTF-8 is then the same bytes), else its bytes,
+ * NUL-terminated.
+ */
+export function cBytes(bytes: string): string | Buffer {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(bytes) ? bytes : Buffer.from(`${bytes}\0`, 'latin1');
 }
 
 /** A byte string as readable text (for JSON): invalid bytes become U+FFFD. */

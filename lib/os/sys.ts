@@ -106,6 +106,7 @@ interface Libc {
 
 interface SpawnFns {
   spawn: KoffiFn;
+  spawnp: KoffiFn;
   faInit: KoffiFn;
   faDestroy: KoffiFn;
   faDup2: KoffiFn;
@@ -549,6 +550,7 @@ function spawnFunctions(): SpawnFns {
   const lib = load().koffi.load('libc.so.6');
   spawnFns = {
     spawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+    spawnp: lib.func('int posix_spawnp(_Out_ int *pid, const char *file, void *actions, void *attr, const char **argv, const char **envp)'),
     faInit: lib.func('int posix_spawn_file_actions_init(void *actions)'),
     faDestroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)'),
     faDup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
@@ -573,7 +575,7 @@ function returned(err: number, call: string): void {
 /** What posix_spawn does in the child before the exec, in this order. */
 export interface SpawnActions {
   /** chdir first (glibc's addchdir_np). */
-  cwd?: string;
+  cwd?: string | Buffer;
   /** Descriptors to open on a file (e.g. /dev/null): [fd, path, flags]. */
   open?: ReadonlyArray<readonly [number, string, number]>;
   /** dup2(from, to); from === to clears the descriptor's close-on-exec flag instead. */
@@ -583,6 +585,8 @@ export interface SpawnActions {
    * others are all reset to the default); see whileIgnoring().
    */
   keep?: readonly number[];
+  /** A path without `/` is looked up in PATH, as execvp(3) does (posix_spawnp). */
+  search?: boolean;
 }
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -599,9 +603,10 @@ const SPAWNATTR_BYTES = 336;
  * to its default and none is blocked, as libuv's spawn does. Failures of the
  * exec itself (ENOENT, EACCES, ENOEXEC: glibc runs no shell) are thrown
  * here, synchronously. Returns the pid. The child is not reaped by libuv:
- * waitpidNoHang() is the caller's.
+ * waitpidNoHang() is the caller's. A string is passed as UTF-8; a Buffer
+ * (in path, argv, cwd) as its bytes, and must end with a NUL.
  */
-export function posixSpawn(path: string, argv: readonly string[], envp: readonly string[], actions: SpawnActions): number {
+export function posixSpawn(path: string | Buffer, argv: ReadonlyArray<string | Buffer>, envp: readonly string[], actions: SpawnActions): number {
   const f = spawnFunctions();
   const fa = Buffer.alloc(FILE_ACTIONS_BYTES);
   const attr = Buffer.alloc(SPAWNATTR_BYTES);
@@ -618,7 +623,7 @@ export function posixSpawn(path: string, argv: readonly string[], envp: readonly
       f.attrSigmask(attr, Buffer.alloc(SIGSET_BYTES));
       f.attrFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
       const pid = [0];
-      const err = f.spawn(pid, path, fa, attr, [...argv, null], [...envp, null]);
+      const err = (actions.search ? f.spawnp : f.spawn)(pid, path, fa, attr, [...argv, null], [...envp, null]);
       returned(err, 'posix_spawn');
       return pid[0];
     } finally {
@@ -666,9 +671,9 @@ export interface FileIdentity {
  * statx(2) for the file's identity only, into one buffer of ours: a scan of
  * hundreds of entries every 5 seconds allocates next to nothing (fs.statSync
  * builds a Stats object of BigInts for each, and the garbage collector's
- * threads wake up for them).
+ * threads wake up for them). file: UTF-8, or bytes ending with a NUL.
  */
-export function fileIdentity(file: string): FileIdentity {
+export function fileIdentity(file: string | Buffer): FileIdentity {
   statxFn ??= load().koffi.load('libc.so.6').func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)');
   check(statxFn(AT_FDCWD, file, 0, STATX_TYPE | STATX_INO, statxBuf), 'statx');
   // struct statx: stx_mode u16 at 28, stx_ino u64 at 32, stx_dev_major and stx_dev_minor u32 at 136 and 140

@@ -8,6 +8,7 @@
 // directory: renamed while hosted, it is still the one supervised.
 import fs from 'node:fs';
 import { writeStderr } from '../os/errors';
+import { fsPath } from '../os/raw-argv';
 import type { Std } from '../exec/pass-on';
 import { initialWant } from '../control/service';
 import { SetupError, Supervisor } from '../supervise/supervisor';
@@ -20,15 +21,16 @@ export class Hosted {
   private ended = false;
 
   /**
-   * Takes the service directory `path` (named `label` in messages) over and
-   * starts ./run unless it has a `down` file. Throws SetupError with the
+   * Takes the service directory `path` (named `label` in messages; both
+   * byte strings, lib/os/raw-argv.ts) over and starts ./run unless it has a
+   * `down` file. Throws SetupError with the
    * supervise program's words when it cannot be supervised (the lock is
    * held, say).
    */
   constructor(path: string, label: string, stdio: [Std, Std, Std], onEnd: () => void) {
     let fd: number;
     try {
-      fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      fd = fs.openSync(fsPath(path), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     } catch (e) {
       throw new SetupError(`unable to chdir to ${label}`, e);
     }
@@ -47,7 +49,7 @@ export class Hosted {
         label,
         stdio,
         // in the supervise program's words, as the tree of processes would print them
-        log: (line) => writeStderr(line),
+        log: (line) => writeStderr(line, 'latin1'),
         onExit: end,
       });
       this.supervisor.open(want);

@@ -3,11 +3,15 @@
 // process per service, plus one per log service, each connected to its
 // service by a pipe that lives as long as the service is known. In host
 // mode the supervisors run in this process instead (scan-host.ts).
-import { spawn, ChildProcess } from 'node:child_process';
+// Names are byte strings (latin1, lib/os/raw-argv.ts), as the C svscan
+// takes them: a name that is not UTF-8 is supervised and printed as its
+// bytes.
 import fs from 'node:fs';
 import { Diag, errnoCode, reason, writeStderr } from '../os/errors';
-import { keepIgnored, Std, withInherited } from '../exec/pass-on';
+import type { Std } from '../exec/pass-on';
 import { spawnWithLimits } from '../exec/limits';
+import { spawnChild } from '../exec/spawn-child';
+import { cBytes, fsPath } from '../os/raw-argv';
 import { isSupervised } from '../control/service';
 import * as sys from '../os/sys';
 import { watchEntries, EntryWatch } from './watch';
@@ -38,8 +42,13 @@ export interface StopOptions {
 
 type Kind = 'main' | 'log';
 
+/** A supervise process we started. */
+interface Spawned {
+  pid: number;
+}
+
 /** What supervises one side of a service: a supervise process we started, or a supervisor hosted here. */
-type Side = ChildProcess | Hosted;
+type Side = Spawned | Hosted;
 
 class Service {
   active = true;
@@ -67,7 +76,7 @@ class Service {
   dir(kind: Kind): string {
     const side = this.running(kind);
     if (side instanceof Hosted) return side.dir;
-    if (side?.pid) return `/proc/${side.pid}/cwd`;
+    if (side) return `/proc/${side.pid}/cwd`;
     return this.label(kind);
   }
 
@@ -88,7 +97,7 @@ class Service {
   /** Whether a supervise runs for this side: ours, or one found through its ok FIFO. */
   up(kind: Kind): boolean {
     if (this.running(kind)) return true;
-    return this.active && isSupervised(this.label(kind));
+    return this.active && atDir(this.label(kind), isSupervised, false);
   }
 
   closePipe(end: 0 | 1 | 'both'): void {
@@ -108,10 +117,10 @@ class Service {
 /**
  * The entries of dir in the order readdir(3) returns them, as the C svscan
  * sees them (fs.readdirSync sorts): of two names for one service, the
- * first in this order names its supervise.
+ * first in this order names its supervise. Names as byte strings.
  */
 export function readdirInOrder(dir: string): string[] {
-  const d = fs.opendirSync(dir, { bufferSize: 128 });
+  const d = fs.opendirSync(dir, { bufferSize: 128, encoding: 'latin1' });
   const names: string[] = [];
   try {
     for (let e = d.readSync(); e; e = d.readSync()) names.push(e.name);
@@ -121,10 +130,31 @@ export function readdirInOrder(dir: string): string[] {
   return names;
 }
 
+/**
+ * fn on a path to the directory dir names (a byte string): dir itself when
+ * it is UTF-8, else /proc/self/fd/N of a descriptor held for the call, for
+ * helpers that take paths as text. `otherwise` when it cannot be opened.
+ */
+function atDir<T>(dir: string, fn: (path: string) => T, otherwise: T): T {
+  const p = fsPath(dir);
+  if (typeof p === 'string') return fn(p);
+  let fd: number;
+  try {
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch {
+    return otherwise;
+  }
+  try {
+    return fn(`/proc/self/fd/${fd}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Writes control bytes to DIR/supervise/control without blocking; false if no supervise reads it. */
 function sendControl(dir: string, bytes: string): boolean {
   try {
-    const fd = fs.openSync(`${dir}/supervise/control`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    const fd = fs.openSync(fsPath(`${dir}/supervise/control`), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
     try {
       fs.writeSync(fd, bytes);
     } finally {
@@ -245,7 +275,7 @@ export class Scanner {
   private found(name: string): void {
     let id: sys.FileIdentity;
     try {
-      id = sys.fileIdentity(name);
+      id = sys.fileIdentity(cBytes(name));
     } catch (e) {
       this.warn(`unable to stat ${name}`, e);
       return;
@@ -262,7 +292,7 @@ export class Scanner {
     // service, and takes any entry it can stat.
     let hasLog = false;
     try {
-      fs.statSync(`${name}/log`);
+      fs.statSync(fsPath(`${name}/log`));
       hasLog = true;
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') {
@@ -276,7 +306,7 @@ export class Scanner {
         // beyond 0.76: the pipe of a service whose processes outlived the
         // svscan before us (a killed host) is taken back from them, so that
         // nothing written is lost and later restarts use that same pipe
-        s.pipe = recoverLogPipe(name) ?? sys.pipe2(sys.O_CLOEXEC);
+        s.pipe = atDir(name, recoverLogPipe, undefined) ?? sys.pipe2(sys.O_CLOEXEC);
       } catch (e) {
         this.warn(`unable to create pipe for ${name}`, e);
         return;
@@ -300,28 +330,25 @@ export class Scanner {
       this.host(s, kind, std);
       return;
     }
+    // posix_spawn (spawnChild), not child_process: its argv is bytes, so a
+    // name that is not UTF-8 reaches supervise as the C svscan passes it
     const argv = [this.supervise, kind === 'main' ? s.name : 'log'];
-    const stdio = withInherited(std);
-    let child: ChildProcess;
-    try {
-      child = spawnWithLimits(keepIgnored(argv), (a) => spawn(a[0], a.slice(1), { cwd: kind === 'main' ? undefined : s.name, stdio }));
-    } catch (e) {
-      this.warn(`unable to fork for ${label}`, e);
-      return;
-    }
+    const child: Spawned = { pid: 0 };
     const gone = (): void => {
       if (kind === 'main' ? s.main !== child : s.log !== child) return;
       if (kind === 'main') s.main = undefined;
       else s.log = undefined;
       if (!s.active) this.forgetIfGone(s);
     };
-    child.on('error', (e) => {
-      // the only error of a child we never signal: it could not be started
-      if (child.pid !== undefined) return;
-      this.warn(`unable to start supervise ${label}`, e);
-      gone();
-    });
-    child.on('exit', gone);
+    try {
+      const cwd = kind === 'main' ? undefined : s.name;
+      child.pid = spawnWithLimits(argv, (a) => spawnChild(a, { cwd, stdio: std, search: true }, gone));
+    } catch (e) {
+      // posix_spawn reports the fork's errors and the exec's alike
+      const forking = errnoCode(e) === 'EAGAIN' || errnoCode(e) === 'ENOMEM';
+      this.warn(forking ? `unable to fork for ${label}` : `unable to start supervise ${label}`, e);
+      return;
+    }
     if (kind === 'main') s.main = child;
     else s.log = child;
   }
@@ -347,7 +374,7 @@ export class Scanner {
         s.lockWarned.add(kind);
         return;
       }
-      if (e instanceof SetupError) writeStderr(`supervise: fatal: ${e.what}: ${reason(e.cause)}\n`);
+      if (e instanceof SetupError) writeStderr(`supervise: fatal: ${e.what}: ${reason(e.cause)}\n`, 'latin1');
       else this.warn(`unable to supervise ${label}`, e);
       return;
     }
