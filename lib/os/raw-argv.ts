@@ -76,8 +76,8 @@ export function fsPath(bytes: string): string | Buffer {
  * NUL-terminated.
  */
 export function cBytes(bytes: string): string | Buffer {
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(bytes) ? bytes : Buffer.from(`${bytes}\0`, 'latin1');
+  // as many UTF-8 bytes as characters: ASCII
+  return Buffer.byteLength(bytes) === bytes.length ? bytes : Buffer.from(`${bytes}\0`, 'latin1');
 }
 
 /** A byte string as readable text (for JSON): invalid bytes become U+FFFD. */
