@@ -1,12 +1,14 @@
 // `svctl logs`: the end of a service's multilog directory (log/main), its
 // TAI64N labels shown in local time as tai64nlocal shows them, and with -f
-// what comes next, across rotations: multilog renames a full `current` to
-// `@LABEL.s` and starts a new one, so the reader finishes the file it has
-// open (the same inode, now under its new name) and goes on with the new
-// `current` from its start.
+// what comes next, across rotations (lib/multilog/follow.ts), as it comes:
+// a partial line shows as far as written, as tail -f shows it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { follow as followCurrent, openCurrent, type Position } from '../multilog/follow';
+import { lastLinesOf, readEnd } from '../multilog/last-lines';
 import { LocalTimer } from '../multilog/localtime';
+
+export type { Position } from '../multilog/follow';
 
 /** A service's multilog directory, as svctl add writes log/run. */
 export function logDirOf(serviceDir: string): string {
@@ -24,28 +26,29 @@ function oldFiles(logDir: string): string[] {
   }
 }
 
-/** The last n lines of data (a last line without its newline counts). */
-function lastLinesOf(data: Buffer, n: number): { lines: Buffer; count: number } {
-  if (n <= 0 || data.length === 0) return { lines: data.subarray(data.length), count: 0 };
-  // lastIndexOf counts a negative offset from the end: never give it one
-  let from = data[data.length - 1] === 0x0a ? data.length - 2 : data.length - 1;
-  let start = 0;
-  let count = 0;
-  while (count < n) {
-    const nl = from >= 0 ? data.lastIndexOf(0x0a, from) : -1;
-    count++;
-    start = nl + 1;
-    if (nl < 0) break;
-    from = nl - 1;
+/** `current` opened, or undefined when there is none yet. */
+function currentIfAny(logDir: string): Position | undefined {
+  try {
+    return openCurrent(logDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
-  return { lines: data.subarray(start), count };
 }
 
-/** Where a reader of `current` stands: its descriptor, the inode it has open, and how far it has read. */
-export interface Position {
-  fd: number;
-  ino: number;
-  pos: number;
+/** The last n lines of the open file fd, and how many it holds. */
+function lastLinesOfFd(fd: number, n: number): { lines: Buffer; count: number; size: number } {
+  const end = readEnd(fd, n);
+  return { ...lastLinesOf(end.data, n), size: end.size };
+}
+
+function lastLinesOfFile(file: string, n: number): { lines: Buffer; count: number } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    return lastLinesOfFd(fd, n);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -54,22 +57,23 @@ export interface Position {
  * position is undefined when there is no `current` yet.
  */
 export function tail(logDir: string, n: number): { text: Buffer; position?: Position } {
-  let position: Position | undefined;
-  let data = Buffer.alloc(0);
-  try {
-    const fd = fs.openSync(path.join(logDir, 'current'), 'r');
-    data = fs.readFileSync(fd);
-    position = { fd, ino: fs.fstatSync(fd).ino, pos: data.length };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
+  const position = currentIfAny(logDir);
   const parts: Buffer[] = [];
-  const last = lastLinesOf(data, n);
-  parts.unshift(last.lines);
-  let count = last.count;
+  let count = 0;
+  if (position) {
+    try {
+      const last = lastLinesOfFd(position.fd, n);
+      position.pos = last.size;
+      parts.push(last.lines);
+      count = last.count;
+    } catch (e) {
+      fs.closeSync(position.fd);
+      throw e;
+    }
+  }
   const old = oldFiles(logDir);
   for (let i = old.length - 1; i >= 0 && count < n; i--) {
-    const more = lastLinesOf(fs.readFileSync(path.join(logDir, old[i])), n - count);
+    const more = lastLinesOfFile(path.join(logDir, old[i]), n - count);
     parts.unshift(more.lines);
     count += more.count;
   }
@@ -82,9 +86,6 @@ export function localTimes(): (block: Buffer) => Buffer {
   return (block) => timer.feed(block);
 }
 
-/** How often the log is looked at whatever the directory watch says. */
-const POLL_MS = 500;
-
 /**
  * Hands each new block of the log to out, from position on (or from the
  * start of the first `current` to appear), across rotations, until the
@@ -92,71 +93,5 @@ const POLL_MS = 500;
  * following and goes to failed.
  */
 export function follow(logDir: string, position: Position | undefined, out: (block: Buffer) => void, failed: (e: unknown) => void): () => void {
-  let at = position;
-  const buf = Buffer.alloc(65536);
-  const drain = (p: Position): void => {
-    for (;;) {
-      const n = fs.readSync(p.fd, buf, 0, buf.length, p.pos);
-      if (n === 0) return;
-      p.pos += n;
-      out(Buffer.from(buf.subarray(0, n)));
-    }
-  };
-  const lookOnce = (): void => {
-    if (at) drain(at);
-    let ino: number;
-    try {
-      ino = fs.statSync(path.join(logDir, 'current')).ino;
-    } catch {
-      return; // between the rename and the new current
-    }
-    if (at && at.ino === ino) return;
-    // rotated: what was written to the old file before the rename is all there now
-    if (at) {
-      drain(at);
-      fs.closeSync(at.fd);
-      at = undefined;
-    }
-    try {
-      const fd = fs.openSync(path.join(logDir, 'current'), 'r');
-      at = { fd, ino: fs.fstatSync(fd).ino, pos: 0 };
-      drain(at);
-    } catch {
-      // gone again: the next look
-    }
-  };
-  let watcher: fs.FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    watcher?.close();
-    clearInterval(timer);
-    if (at) {
-      try {
-        fs.closeSync(at.fd);
-      } catch {
-        // closed already
-      }
-    }
-  };
-  const look = (): void => {
-    if (stopped) return;
-    try {
-      lookOnce();
-    } catch (e) {
-      stop();
-      failed(e);
-    }
-  };
-  try {
-    watcher = fs.watch(logDir, () => look());
-    watcher.on('error', () => undefined);
-  } catch {
-    // no inotify, or not allowed: the poll alone
-  }
-  timer = setInterval(look, POLL_MS);
-  look();
-  return stop;
+  return followCurrent(logDir, position, out, failed, { pollMs: 500, keepAlive: true, wholeLines: false });
 }

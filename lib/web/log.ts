@@ -5,10 +5,11 @@
 // the lines appended later.
 import fs from 'node:fs';
 import path from 'node:path';
+import { follow, openCurrent } from '../multilog/follow';
+import { lastLinesOf, readEnd } from '../multilog/last-lines';
 import { LocalTimer } from '../multilog/localtime';
 
 const MAX_READ = 1 << 20;
-const CHUNK = 64 * 1024;
 
 /**
  * The multilog directory named by a log/run script: after a `multilog`
@@ -78,99 +79,35 @@ export function localLines(block: Buffer): string[] {
 export function tail(file: string, count: number): { lines: string[]; end: number } {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const size = fs.fstatSync(fd).size;
-    let start = size;
-    let chunks: Buffer[] = [];
-    let newlines = 0;
-    while (start > 0 && newlines <= count && size - start < MAX_READ) {
-      const len = Math.min(CHUNK, start);
-      start -= len;
-      const buf = Buffer.alloc(len);
-      const got = fs.readSync(fd, buf, 0, len, start);
-      chunks = [buf.subarray(0, got), ...chunks];
-      for (let i = 0; i < got; i++) if (buf[i] === 0x0a) newlines++;
-    }
-    let all = Buffer.concat(chunks);
+    const { data, from } = readEnd(fd, count, MAX_READ);
     // a partial last line waits for its newline (the follower sends it)
-    const lastNl = all.lastIndexOf(0x0a);
-    const end = start + lastNl + 1;
-    all = all.subarray(0, lastNl + 1);
+    const whole = data.subarray(0, data.lastIndexOf(0x0a) + 1);
     // the first line is whole only when the read reached the start of the file
-    if (start > 0) all = all.subarray(all.indexOf(0x0a) + 1);
-    const lines = localLines(all);
-    return { lines: lines.slice(Math.max(0, lines.length - count)), end };
+    const complete = from > 0 ? whole.subarray(whole.indexOf(0x0a) + 1) : whole;
+    return { lines: localLines(lastLinesOf(complete, count).lines), end: from + whole.length };
   } finally {
     fs.closeSync(fd);
   }
 }
 
 /**
- * Follows a log file from offset `from`: whole lines appended are passed
- * to onLines as they come, through a rotation (multilog renames current and
- * starts a new one: the rest of the old one, then the new one from its
- * start). Driven by watching the log directory, with a look every 5 s in
- * case an event was missed.
+ * Follows a log file (a multilog directory's `current`) from offset
+ * `from`: whole lines appended are passed to onLines as they come, through
+ * rotations (lib/multilog/follow.ts). Driven by watching the log
+ * directory, with a look every 5 s in case an event was missed; neither
+ * keeps the process running. An error reading the log ends the following
+ * and goes to onFailure.
  */
 export class LogFollower {
-  private fd: number;
-  private ino: number;
-  private offset: number;
-  private partial = Buffer.alloc(0);
-  private readonly watcher: fs.FSWatcher;
-  private readonly timer: NodeJS.Timeout;
-  private closed = false;
+  private readonly stop: () => void;
 
-  constructor(private readonly file: string, from: number, private readonly onLines: (lines: string[]) => void) {
-    this.fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    this.ino = fs.fstatSync(this.fd).ino;
-    this.offset = from;
-    this.watcher = fs.watch(path.dirname(file), { persistent: false }, () => this.check());
-    this.watcher.on('error', () => undefined);
-    this.timer = setInterval(() => this.check(), 5000);
-    this.timer.unref();
-    this.check();
-  }
-
-  private readNew(): void {
-    const buf = Buffer.alloc(CHUNK);
-    const out: Buffer[] = [this.partial];
-    for (;;) {
-      const got = fs.readSync(this.fd, buf, 0, buf.length, this.offset);
-      if (got <= 0) break;
-      this.offset += got;
-      out.push(Buffer.from(buf.subarray(0, got)));
-      if (got < buf.length) break;
-    }
-    const all = Buffer.concat(out);
-    const nl = all.lastIndexOf(0x0a);
-    this.partial = all.subarray(nl + 1);
-    if (nl >= 0) this.onLines(localLines(all.subarray(0, nl + 1)));
-  }
-
-  check(): void {
-    if (this.closed) return;
-    try {
-      this.readNew();
-      const st = fs.statSync(this.file, { throwIfNoEntry: false });
-      if (st && st.ino !== this.ino) {
-        // rotated: what was left of the old file is read; the new one from its start
-        fs.closeSync(this.fd);
-        this.fd = fs.openSync(this.file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-        this.ino = fs.fstatSync(this.fd).ino;
-        this.offset = 0;
-        this.partial = Buffer.alloc(0);
-        this.readNew();
-      }
-    } catch {
-      // the file is gone for a moment (rotation): the next event or look tries again
-    }
+  constructor(file: string, from: number, onLines: (lines: string[]) => void, onFailure: (e: unknown) => void = () => undefined) {
+    const logDir = path.dirname(file);
+    const position = openCurrent(logDir, from);
+    this.stop = follow(logDir, position, (block) => onLines(localLines(block)), onFailure, { pollMs: 5000, keepAlive: false, wholeLines: true });
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.watcher.close();
-    clearInterval(this.timer);
-    fs.closeSync(this.fd);
+    this.stop();
   }
 }

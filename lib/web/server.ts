@@ -468,11 +468,14 @@ export class SvwebServer {
     let follower: LogFollower | undefined;
     const write = this.stream(req, res, () => follower?.close());
     write('tail', { name, file, lines: first.lines });
-    try {
-      follower = new LogFollower(file, first.end, (more) => write('lines', { lines: more }));
-    } catch (e) {
+    const failed = (e: unknown): void => {
       write('failure', { error: `unable to follow ${file}: ${reason(e)}` });
       res.end();
+    };
+    try {
+      follower = new LogFollower(file, first.end, (more) => write('lines', { lines: more }), failed);
+    } catch (e) {
+      failed(e);
     }
   }
 }
