@@ -8,8 +8,6 @@ import { follow as followCurrent, openCurrent, type Position } from '../multilog
 import { lastLinesOf, readEnd } from '../multilog/last-lines';
 import { LocalTimer } from '../multilog/localtime';
 
-export type { Position } from '../multilog/follow';
-
 /** A service's multilog directory, as svctl add writes log/run. */
 export function logDirOf(serviceDir: string): string {
   return path.join(serviceDir, 'log', 'main');
