@@ -11,7 +11,7 @@ import { wakeCost } from './floor';
 import { makeService, statusPid } from './services';
 import { C, missing, OURS, prog, Suite } from './suites';
 import { addRow, hostAtMost, hostVsC } from './table';
-import { errorText, median, nowMs, sleep, until } from './util';
+import { elapsedIf, errorText, median, nowMs, sleep, until } from './util';
 
 interface Subject {
   suite: Suite;
@@ -67,15 +67,8 @@ function timed(s: Subject, trigger: () => void, cond: () => boolean, what: strin
     const t0 = nowMs();
     trigger();
     for (;;) {
-      let ok = false;
-      try {
-        ok = cond();
-      } catch {
-        ok = false;
-      }
-      const t = nowMs();
-      if (ok) return t - t0;
-      if (t - t0 > TIMEOUT) throw new Error(`timed out after ${TIMEOUT / 1000} s waiting for ${what}`);
+      const ms = elapsedIf(cond, what, t0, TIMEOUT);
+      if (ms !== undefined) return ms;
       // a change, or 50 ms (nothing can be missed, but a figure must never hang the run)
       sys.poll(pfd, 50);
       try {

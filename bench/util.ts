@@ -38,18 +38,29 @@ export function checkAborted(): void {
  */
 export async function until(cond: () => boolean, what: string, startMs: number, timeoutMs: number, everyMs = 1): Promise<number> {
   for (;;) {
-    let ok = false;
-    try {
-      ok = cond();
-    } catch {
-      ok = false;
-    }
-    const t = nowMs();
-    if (ok) return t - startMs;
-    if (t - startMs > timeoutMs) throw new Error(`timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting for ${what}`);
+    const ms = elapsedIf(cond, what, startMs, timeoutMs);
+    if (ms !== undefined) return ms;
     checkAborted();
     await sleep(everyMs);
   }
+}
+
+/**
+ * One look of a wait: the milliseconds since startMs when cond holds (an
+ * exception counts as not yet), undefined while it does not; throws once
+ * timeoutMs have passed.
+ */
+export function elapsedIf(cond: () => boolean, what: string, startMs: number, timeoutMs: number): number | undefined {
+  let ok = false;
+  try {
+    ok = cond();
+  } catch {
+    ok = false;
+  }
+  const t = nowMs();
+  if (ok) return t - startMs;
+  if (t - startMs > timeoutMs) throw new Error(`timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting for ${what}`);
+  return undefined;
 }
 
 export function writeExecutable(file: string, text: string): void {
