@@ -14,14 +14,15 @@ export function superviseFile(dir: string, name: 'lock' | 'control' | 'ok' | 'st
 /**
  * Opens supervise/ok for writing without blocking: succeeds exactly while a
  * supervise holds it open for reading. Throws the system error otherwise
- * (ENXIO: no supervise; ENOENT: never supervised).
+ * (ENXIO: no supervise; ENOENT: never supervised). dir may be a Buffer: a
+ * path of bytes that need not be UTF-8.
  */
-export function probeOk(dir: string): void {
-  const fd = fs.openSync(superviseFile(dir, 'ok'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  fs.closeSync(fd);
+export function probeOk(dir: string | Buffer): void {
+  const ok = typeof dir === 'string' ? superviseFile(dir, 'ok') : Buffer.concat([dir, Buffer.from(`/${SUPERVISE_DIR}/ok`)]);
+  fs.closeSync(fs.openSync(ok, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
 }
 
-export function isSupervised(dir: string): boolean {
+export function isSupervised(dir: string | Buffer): boolean {
   try {
     probeOk(dir);
     return true;

@@ -27,7 +27,6 @@ export interface HeldPidfile {
 const ATTEMPTS = 200;
 const RETRY_MS = 10;
 
-
 function sameFile(a: fs.Stats, b: fs.Stats): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }

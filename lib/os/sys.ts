@@ -483,8 +483,10 @@ let inotifyFns: { init: KoffiFn; add: KoffiFn } | undefined;
 
 /** A new inotify descriptor, non-blocking and close-on-exec (read it with poll() and fs.readSync). */
 export function inotifyInit(): number {
-  const lib = load().koffi.load('libc.so.6');
-  inotifyFns ??= { init: lib.func('int inotify_init1(int flags)'), add: lib.func('int inotify_add_watch(int fd, const char *path, uint32_t mask)') };
+  if (!inotifyFns) {
+    const lib = load().koffi.load('libc.so.6');
+    inotifyFns = { init: lib.func('int inotify_init1(int flags)'), add: lib.func('int inotify_add_watch(int fd, const char *path, uint32_t mask)') };
+  }
   return check(inotifyFns.init(IN_NONBLOCK_CLOEXEC), 'inotify_init1');
 }
 

@@ -97,7 +97,7 @@ class Service {
   /** Whether a supervise runs for this side: ours, or one found through its ok FIFO. */
   up(kind: Kind): boolean {
     if (this.running(kind)) return true;
-    return this.active && atDir(this.label(kind), isSupervised, false);
+    return this.active && isSupervised(fsPath(this.label(kind)));
   }
 
   closePipe(end: 0 | 1 | 'both'): void {

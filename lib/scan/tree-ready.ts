@@ -3,6 +3,7 @@
 // supervise/ok, whether a supervise process or svscan --host. Names are
 // bytes (a name need not be UTF-8): they are read and used as buffers.
 import fs from 'node:fs';
+import { isSupervised } from '../control/service';
 
 const SLASH = Buffer.from('/');
 
@@ -34,16 +35,6 @@ export function scannedServices(dir: string): string[] {
   return scannedNames(dir).filter((n) => Buffer.from(n.toString()).equals(n)).map((n) => n.toString());
 }
 
-/** Whether a supervisor holds dir/supervise/ok open for reading (lib/control/service.ts's probe, on a path of bytes). */
-function answers(dir: Buffer): boolean {
-  try {
-    fs.closeSync(fs.openSync(join(dir, 'supervise/ok'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `NAME` and `NAME/log` (where NAME/log exists, as svscan checks) of dir that no supervisor answers for yet; names as their bytes (latin1). */
 export function unsupervised(dir: string): string[] {
   const at = Buffer.from(dir);
@@ -51,10 +42,9 @@ export function unsupervised(dir: string): string[] {
   for (const name of scannedNames(dir)) {
     const svc = join(at, name);
     const label = name.toString('latin1');
-    if (!answers(svc)) out.push(label);
+    if (!isSupervised(svc)) out.push(label);
     const log = join(svc, 'log');
-    if (fs.existsSync(log) && !answers(log)) out.push(`${label}/log`);
+    if (fs.existsSync(log) && !isSupervised(log)) out.push(`${label}/log`);
   }
   return out;
 }
-
