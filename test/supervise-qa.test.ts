@@ -48,7 +48,7 @@ describe('supervise/ as a symlink (Debian: a dangling one is made to work)', () 
           await waitStatus(dir, (s) => s.pid !== 0, `${prog}: up with a ${len}-byte target`);
           assert.equal((await run(cbin('svc'), ['-dx', dir])).code, 0);
         }
-        const end = await exitOf(sup.child);
+        const end = await sup.ended();
         results.push(`${len}: ${JSON.stringify(end)} ${sup.stderr()} made=${fs.existsSync(target)}`);
       }
     }
