@@ -4,6 +4,7 @@ import { spawn, ChildProcess, SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { resetReservedSignals } from '../lib/os/sys';
 
 // GNU make (`make test`) leaves glibc's signals 32 and 33 ignored in what it
@@ -165,6 +166,23 @@ export function exitOf(child: ChildProcess, timeoutMs = 30000): Promise<Ending |
       resolve({ code, signal });
     });
   });
+}
+
+/**
+ * exitOf, then the child's stdout and stderr read to their end: 'exit' can
+ * come before the last of what it wrote is read. Bounded by drainMs, as a
+ * descendant that outlives it holds the pipes open.
+ */
+export async function endOf(child: ChildProcess, timeoutMs = 30000, drainMs = 2000): Promise<Ending | undefined> {
+  const ending = await exitOf(child, timeoutMs);
+  const open = [child.stdout, child.stderr].filter((s): s is Readable => s !== null && !s.closed);
+  if (ending && open.length > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
+    await Promise.race([Promise.all(open.map((s) => new Promise((resolve) => s.once('close', resolve)))), bound]);
+    clearTimeout(timer);
+  }
+  return ending;
 }
 
 /** Whether a pid is alive and not a zombie. */

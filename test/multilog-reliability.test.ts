@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, cbin, Procs, waitFor, exitOf } from './helpers';
+import { bin, cbin, Procs, waitFor, endOf, exitOf } from './helpers';
 import { fillUp, logged, numbered, smallDisk, unmountAll } from './multilog-util';
 
 const procs = new Procs();
@@ -38,7 +38,7 @@ test('multilog: SIGTERM finishes the line, exits 0, and the next multilog gets t
   const rest = ' ends here\n' + lines(2000, 6000, 'b');
   await write(sh, rest);
   sh.stdin!.end();
-  assert.equal((await exitOf(sh))?.code, 0);
+  assert.equal((await endOf(sh))?.code, 0);
   assert.equal(stderr, '');
   assert.equal(logged(d), first + 'the line cut by SIGTERM' + rest, 'every line exactly once, in order');
 });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bin, Procs, readAvailable, waitFor, exitOf } from './helpers';
+import { bin, Procs, readAvailable, waitFor, endOf, exitOf } from './helpers';
 import { makeService } from './fixtures/service';
 import { startSvscan } from './fixtures/tree';
 
@@ -72,7 +72,7 @@ function assertProducerPrefix(text: string, what: string): number {
 }
 
 function exitWithin(child: ChildProcess, ms: number): Promise<number | null | 'still running'> {
-  return exitOf(child, ms).then((e) => (e ? e.code : 'still running'));
+  return endOf(child, ms).then((e) => (e ? e.code : 'still running'));
 }
 
 function assertFinished(dir: string): void {

@@ -5,7 +5,7 @@ import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bin, cbin, exitOf, Procs } from './helpers';
+import { bin, cbin, endOf, Procs } from './helpers';
 
 const LABEL = /@[0-9a-f]{24}/g;
 
@@ -171,7 +171,7 @@ export class Logger {
   /** Closes its input and waits for its exit; resolves with the exit code. */
   async end(): Promise<number | null | undefined> {
     this.child.stdin!.end();
-    return (await exitOf(this.child))?.code;
+    return (await endOf(this.child))?.code;
   }
 
   signal(sig: NodeJS.Signals): void {
