@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ChildProcess } from 'node:child_process';
-import { Procs, alive, bin, cbin, run, waitFor } from './helpers';
+import { Procs, alive, bin, cbin, endOf, exitOf, run, waitFor } from './helpers';
 
 const procs = new Procs();
 let dir = '';
@@ -19,13 +19,6 @@ function output(child: ChildProcess): () => string {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   return () => out;
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
 }
 
 test('setlock: while the child holds the lock, -n fails like the C setlock, -nx exits 0; the lock goes with the child', async () => {
@@ -45,7 +38,7 @@ test('setlock: while the child holds the lock, -n fails like the C setlock, -nx 
   // a waiting setlock gets the lock once the holder is gone
   const waiter = procs.start(bin('setlock'), [file, 'echo', 'got it'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const waited = output(waiter);
-  const waiterDone = exited(waiter);
+  const waiterDone = endOf(waiter);
   // a blocked flock shows in /proc/locks as "-> FLOCK ... WRITE PID"
   await waitFor(() => new RegExp(`-> FLOCK\\s+ADVISORY\\s+WRITE ${waiter.pid} `).test(fs.readFileSync('/proc/locks', 'utf8')) || waiter.exitCode !== null,
     'the waiter to block on the lock');
@@ -62,7 +55,7 @@ test('fghack: returns only when a backgrounded grandchild closes its copies, wit
   const bgpid = path.join(dir, 'bg.pid');
   const script = `(echo $(exec sh -c 'echo $PPID') > ${bgpid}; while [ ! -e ${go} ]; do sleep 0.02; done) & exit 3`;
   const child = procs.start(bin('fghack'), ['sh', '-c', script], { stdio: 'ignore' });
-  const done = exited(child);
+  const done = exitOf(child);
   const bg = await waitFor(() => {
     const t = fs.existsSync(bgpid) ? fs.readFileSync(bgpid, 'utf8').trim() : '';
     return /^\d+$/.test(t) ? Number(t) : 0;
