@@ -4,7 +4,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { Procs, bin, cbin, run, waitFor, exitOf } from './helpers';
+import { Procs, bin, cbin, run, waitFor, endOf, exitOf } from './helpers';
 
 const procs = new Procs();
 after(() => procs.cleanup());
@@ -76,8 +76,8 @@ test('readproctitle: SIGUSR1 (no Node debugger), SIGPIPE and SIGXFSZ end it, as 
       // the title is shown once the program is set up (not yet: our launcher, /bin/sh, then node)
       await waitFor(() => /^\S*readproctitle a b \.{5}$/.test(title(pid)), `${cmd}: its title`);
       process.kill(pid, sig);
-      const end = await waitFor(() => child.signalCode ?? (child.exitCode === null ? '' : `exit ${child.exitCode}`), `${cmd}: to end on ${sig}`, 5000);
-      assert.equal(end, sig, `${cmd} ${sig}`);
+      const end = await endOf(child, 5000);
+      assert.equal(end?.signal ?? `exit ${end?.code}`, sig, `${cmd} ${sig}`);
       assert.equal(err, '', `${cmd} ${sig}`);
     }
   }
