@@ -60,9 +60,7 @@ function timed(s: Subject, trigger: () => void, cond: () => boolean, what: strin
   const fd = sys.inotifyInit();
   try {
     sys.inotifyAddWatch(fd, path.join(s.dir, 'supervise'), sys.IN_MOVED_TO | sys.IN_CLOSE_WRITE);
-    const pfd = Buffer.alloc(8);
-    pfd.writeInt32LE(fd, 0);
-    pfd.writeInt16LE(sys.POLLIN, 4);
+    const pfd = sys.pollSet([fd]);
     const events = Buffer.alloc(4096);
     const t0 = nowMs();
     trigger();

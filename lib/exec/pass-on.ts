@@ -6,18 +6,11 @@
 import { StdioOptions } from 'node:child_process';
 import os from 'node:os';
 import { launcherRecord } from './exec';
-import { throughShell } from './sh-wrap';
 
 /** The sh command `trap '' SIGS` for the signals our caller ignored, or undefined when there are none. */
 export function trapIgnored(): string | undefined {
   const { ignored } = launcherRecord();
   return ignored.length ? `trap '' ${ignored.join(' ')}` : undefined;
-}
-
-/** argv as given, or behind `sh -c "trap '' SIGS; exec ..."` when our caller ignored signals. */
-export function keepIgnored(argv: readonly string[]): readonly string[] {
-  const trap = trapIgnored();
-  return trap ? throughShell(trap, argv) : argv;
 }
 
 /** Signals that would end or stop us by default, and that a listener can take. */
@@ -28,8 +21,8 @@ const KEEPABLE = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM'
  * The C programs keep for themselves the signals their caller ignored
  * (nohup supervise survives HUP); Node reset them to the default at start.
  * Each one that would end or stop us is taken by a listener that does
- * nothing: the same as ignoring it. The child still gets it ignored
- * (keepIgnored).
+ * nothing: the same as ignoring it. A child still gets it ignored
+ * (spawnChild passes it on; a shell's `trap`, trapIgnored()).
  */
 export function ignoreForOurselves(): void {
   const { ignored } = launcherRecord();

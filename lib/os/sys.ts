@@ -504,6 +504,16 @@ function pollFunc(): KoffiFn {
   return pollFn;
 }
 
+/** A buffer of struct pollfd for poll(): each of fds waited on for events. */
+export function pollSet(fds: readonly number[], events = POLLIN): Buffer {
+  const set = Buffer.alloc(fds.length * 8);
+  fds.forEach((fd, i) => {
+    set.writeInt32LE(fd, i * 8);
+    set.writeInt16LE(events, i * 8 + 4);
+  });
+  return set;
+}
+
 /**
  * poll(2) on fds (a buffer of struct pollfd: int fd, short events, short
  * revents, 8 bytes each; revents are written back into it).

@@ -228,12 +228,7 @@ class PidfdWatcher {
       this.retryLater();
       return;
     }
-    const fds = [this.wake[0], ...this.watched.keys()];
-    const set = Buffer.alloc(fds.length * 8);
-    fds.forEach((fd, i) => {
-      set.writeInt32LE(fd, i * 8);
-      set.writeInt16LE(sys.POLLIN, i * 8 + 4);
-    });
+    const set = sys.pollSet([this.wake[0], ...this.watched.keys()]);
     this.polling = true;
     try {
       sys.pollAsync(set, -1, (result) => this.returned(set, result));
